@@ -1,0 +1,61 @@
+// The signal name table for keel/sig.h.
+#include "keel/sig.h"
+
+#include "keel/num.h"
+
+#include <array>
+#include <csignal>
+
+namespace keel {
+namespace {
+
+struct SigName {
+    int num;
+    std::string_view name; // with the SIG prefix
+};
+
+constexpr std::array<SigName, 31> signals{{
+    {SIGHUP, "SIGHUP"},       {SIGINT, "SIGINT"},       {SIGQUIT, "SIGQUIT"},
+    {SIGILL, "SIGILL"},       {SIGTRAP, "SIGTRAP"},     {SIGABRT, "SIGABRT"},
+    {SIGBUS, "SIGBUS"},       {SIGFPE, "SIGFPE"},       {SIGKILL, "SIGKILL"},
+    {SIGUSR1, "SIGUSR1"},     {SIGSEGV, "SIGSEGV"},     {SIGUSR2, "SIGUSR2"},
+    {SIGPIPE, "SIGPIPE"},     {SIGALRM, "SIGALRM"},     {SIGTERM, "SIGTERM"},
+    {SIGSTKFLT, "SIGSTKFLT"}, {SIGCHLD, "SIGCHLD"},     {SIGCONT, "SIGCONT"},
+    {SIGSTOP, "SIGSTOP"},     {SIGTSTP, "SIGTSTP"},     {SIGTTIN, "SIGTTIN"},
+    {SIGTTOU, "SIGTTOU"},     {SIGURG, "SIGURG"},       {SIGXCPU, "SIGXCPU"},
+    {SIGXFSZ, "SIGXFSZ"},     {SIGVTALRM, "SIGVTALRM"}, {SIGPROF, "SIGPROF"},
+    {SIGWINCH, "SIGWINCH"},   {SIGIO, "SIGIO"},         {SIGPWR, "SIGPWR"},
+    {SIGSYS, "SIGSYS"},
+}};
+
+bool same_ignoring_case(std::string_view a, std::string_view b) noexcept
+{
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        char x = a[i];
+        if (x >= 'a' && x <= 'z') x = static_cast<char>(x - 'a' + 'A');
+        if (x != b[i]) return false;
+    }
+    return true;
+}
+
+} // namespace
+
+int sig_number(std::string_view name) noexcept
+{
+    int n = 0;
+    if (scan_number(name, n)) return n >= 1 && n <= 64 ? n : 0;
+    if (name.size() > 3 && same_ignoring_case(name.substr(0, 3), "SIG")) name.remove_prefix(3);
+    for (const SigName& s : signals)
+        if (same_ignoring_case(name, s.name.substr(3))) return s.num;
+    return 0;
+}
+
+std::string_view sig_name(int sig) noexcept
+{
+    for (const SigName& s : signals)
+        if (s.num == sig) return s.name;
+    return {};
+}
+
+} // namespace keel

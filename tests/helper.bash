@@ -1,0 +1,82 @@
+# Shared by every tests/*.bats: keel's bin/ first in PATH, a private temp dir per test,
+# a polling wait_for, and helpers to run the same case through s6 when it is installed.
+# shellcheck shell=bash
+
+bats_require_minimum_version 1.5.0
+
+KEEL_ROOT=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+KEEL_BIN=$KEEL_ROOT/bin
+export PATH="$KEEL_BIN:$PATH"
+export LC_ALL=C
+
+# Each test gets $T, an empty directory removed afterwards (with everything under it).
+keel_setup() {
+    T=$(mktemp -d "${BATS_RUN_TMPDIR:-/tmp}/keel.XXXXXX")
+    chmod 755 "$T"
+}
+
+keel_teardown() {
+    # Kill whatever a test left behind in its process list file, then remove $T.
+    if [ -f "$T/pids" ]; then
+        while read -r p; do kill -9 "$p" 2>/dev/null || true; done < "$T/pids"
+    fi
+    [ -n "${T:-}" ] && rm -rf "$T"
+}
+
+setup() { keel_setup; }
+teardown() { keel_teardown; }
+
+# Remember a background pid so teardown kills it even if the test fails first.
+track_pid() { echo "$1" >> "$T/pids"; }
+
+# wait_for SECONDS CMD...: run CMD every 20 ms until it succeeds; fail after SECONDS.
+wait_for() {
+    local deadline=$1; shift
+    local end=$(( $(date +%s%N) + deadline * 1000000000 ))
+    until "$@"; do
+        if [ "$(date +%s%N)" -ge "$end" ]; then
+            echo "wait_for: timed out after ${deadline}s: $*" >&2
+            return 1
+        fi
+        sleep 0.02
+    done
+}
+
+# Milliseconds since the epoch (for measured waits, never for fixed sleeps).
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+
+is_root() { [ "$(id -u)" = 0 ]; }
+need_root() { is_root || skip "needs root"; }
+
+# need_s6 PROG: skip unless the s6 program PROG (e.g. s6-envdir) is installed.
+need_s6() { command -v "$1" >/dev/null 2>&1 || skip "$1 not installed"; }
+need_cmd() { command -v "$1" >/dev/null 2>&1 || skip "$1 not installed"; }
+
+# The exact stderr check that every bad-input test makes.
+# expect_fail CODE 'STDERR LINE' CMD...
+expect_fail() {
+    local code=$1 line=$2; shift 2
+    if [ "$code" = 127 ]; then
+        # Tell bats that 127 is expected here, not a missing command of the test's own.
+        run -127 --separate-stderr "$@"
+    else
+        run --separate-stderr "$@"
+    fi
+    if [ "$status" -ne "$code" ] || [ "$stderr" != "$line" ]; then
+        echo "command: $*" >&2
+        echo "expected status $code, stderr: $line" >&2
+        echo "got      status $status, stderr: $stderr" >&2
+        return 1
+    fi
+}
+
+# The usage line a tool prints, taken from its source, where it is written once.
+usage_of() {
+    sed -n '/constexpr std::string_view usage =/,/;$/p' "$KEEL_ROOT/tools/$1.cc" |
+        tr -d '\n' | sed 's/.*usage = *//; s/;$//; s/" *"//g; s/^ *"//; s/"$//'
+}
+
+expect_usage() {
+    local tool=$1; shift
+    expect_fail 100 "$tool: usage: $(usage_of "$tool")" "$tool" "$@"
+}
