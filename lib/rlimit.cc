@@ -1,0 +1,52 @@
+// Limit values and setrlimit(2) in softlimit's modes, for keel/rlimit.h.
+#include "keel/rlimit.h"
+
+#include "keel/num.h"
+
+namespace keel {
+
+namespace {
+
+// RLIM_INFINITY is the largest rlim_t on Linux, but not everywhere (the BSDs use 2^63-1), and
+// rlim_t may be narrower than 64 bits: anything at or above it means unlimited.
+rlim_t to_rlim(std::uint64_t n) noexcept
+{
+    return n >= static_cast<std::uint64_t>(RLIM_INFINITY) ? RLIM_INFINITY : static_cast<rlim_t>(n);
+}
+
+} // namespace
+
+bool scan_limit_value(std::string_view s, LimitValue& out) noexcept
+{
+    if (s == "=") {
+        out = {.n = 0, .highest = true};
+        return true;
+    }
+    std::uint64_t n;
+    if (!scan_number(s, n)) return false;
+    out = {.n = n, .highest = false};
+    return true;
+}
+
+bool apply_rlimit(int resource, LimitMode mode, LimitValue v) noexcept
+{
+    rlimit r;
+    if (getrlimit(resource, &r) < 0) return false;
+    const rlim_t n = v.highest ? RLIM_INFINITY : to_rlim(v.n);
+    switch (mode) {
+    case LimitMode::Soft:
+        r.rlim_cur = v.highest || n > r.rlim_max ? r.rlim_max : n;
+        break;
+    case LimitMode::Both:
+        r.rlim_cur = r.rlim_max = n;
+        break;
+    case LimitMode::Hard:
+        // The kernel refuses soft > hard (EINVAL): lowering the hard limit drags the soft one.
+        r.rlim_max = n;
+        if (r.rlim_cur > n) r.rlim_cur = n;
+        break;
+    }
+    return setrlimit(resource, &r) == 0;
+}
+
+} // namespace keel
