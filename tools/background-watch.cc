@@ -7,11 +7,11 @@
 #include "keel/num.h"
 #include "keel/opt.h"
 #include "keel/proc.h"
+#include "keel/tai.h"
 
 #include <array>
 #include <cerrno>
 #include <csignal>
-#include <ctime>
 #include <fcntl.h>
 #include <poll.h>
 #include <string_view>
@@ -67,20 +67,13 @@ Options parse(int& argc, char**& argv)
     return o;
 }
 
-long long now_ms()
-{
-    timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<long long>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-}
-
 // Waits for the next signal; -1 when deadline_ms (monotonic; < 0 for none) is reached first.
 int next_signal(int sfd, long long deadline_ms)
 {
     for (;;) {
         int timeout = -1;
         if (deadline_ms >= 0) {
-            const long long left = deadline_ms - now_ms();
+            const long long left = deadline_ms - keel::mono_now_ms();
             if (left <= 0) return -1;
             timeout = left > 1000000 ? 1000000 : static_cast<int>(left);
         }
@@ -100,7 +93,7 @@ int next_signal(int sfd, long long deadline_ms)
 // Until the parent exits 0; its failure becomes ours (and takes the stale pidfile with it).
 void watch_parent(int sfd, pid_t parent, const char* pidfile, const char* name, unsigned int tmo)
 {
-    long long deadline = tmo ? now_ms() + tmo : -1;
+    long long deadline = tmo ? keel::mono_now_ms() + tmo : -1;
     for (;;) {
         const int sig = next_signal(sfd, deadline);
         if (sig < 0) {
