@@ -3,6 +3,7 @@
 
 #include "keel/err.h"
 #include "keel/path.h"
+#include "keel/str.h"
 
 #include <cerrno>
 #include <cstdlib>
@@ -28,7 +29,7 @@ int exec_search(char* const* argv, char* const* envp) noexcept
     std::string_view rest(path);
     for (;;) {
         const auto colon = rest.find(':');
-        std::string_view dir = rest.substr(0, colon);
+        std::string_view dir = head(rest, colon);
         if (dir.empty()) dir = ".";
         PathBuf<> full;
         if (full.set(dir, "/", name)) {

@@ -1,5 +1,6 @@
 // getopt-style iteration for keel/opt.h; no global state, no reordering of argv.
 #include "keel/opt.h"
+#include "keel/str.h"
 
 #include <cstring>
 
@@ -11,7 +12,7 @@ int OptParser::next_long(const char* word) noexcept
     std::string_view name = w;
     const char* value = nullptr;
     if (auto eq = w.find('='); eq != std::string_view::npos) {
-        name = w.substr(0, eq);
+        name = head(w, eq);
         value = word + eq + 1;
     }
     for (const LongOpt& lo : longs_) {

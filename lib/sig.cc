@@ -2,6 +2,7 @@
 #include "keel/sig.h"
 
 #include "keel/num.h"
+#include "keel/str.h"
 
 #include <array>
 #include <csignal>
@@ -45,9 +46,9 @@ int sig_number(std::string_view name) noexcept
 {
     int n = 0;
     if (scan_number(name, n)) return n >= 1 && n <= 64 ? n : 0;
-    if (name.size() > 3 && same_ignoring_case(name.substr(0, 3), "SIG")) name.remove_prefix(3);
+    if (name.size() > 3 && same_ignoring_case(head(name, 3), "SIG")) name.remove_prefix(3);
     for (const SigName& s : signals)
-        if (same_ignoring_case(name, s.name.substr(3))) return s.num;
+        if (same_ignoring_case(name, sub(s.name, 3))) return s.num;
     return 0;
 }
 

@@ -1,5 +1,6 @@
 // TAI64N conversions, packing and formatting for keel/tai.h; the monotonic clock.
 #include "keel/tai.h"
+#include "keel/str.h"
 
 #include <array>
 #include <cerrno>
@@ -170,8 +171,8 @@ std::string_view tai_fmt(const Tai64n& t, std::span<char, tai64n_text_len> out) 
 bool tai_scan(std::string_view s, Tai64n& out) noexcept
 {
     std::uint64_t sec, nano;
-    if (s.size() != tai64n_text_len || s[0] != '@' || !scan_hex(s.substr(1, 16), sec)
-        || !scan_hex(s.substr(17, 8), nano) || nano > 999999999) {
+    if (s.size() != tai64n_text_len || s[0] != '@' || !scan_hex(sub(s, 1, 16), sec)
+        || !scan_hex(sub(s, 17, 8), nano) || nano > 999999999) {
         errno = EINVAL;
         return false;
     }

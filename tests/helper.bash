@@ -9,9 +9,11 @@ KEEL_BIN=$KEEL_ROOT/bin
 export PATH="$KEEL_BIN:$PATH"
 export LC_ALL=C
 
-# Each test gets $T, an empty directory removed afterwards (with everything under it).
+# Each test gets $T, an empty directory removed afterwards (with everything under it). It is
+# made in /tmp, not in bats' private (mode 700) run directory, so that tests can drop to nobody
+# and still reach their files.
 keel_setup() {
-    T=$(mktemp -d "${BATS_RUN_TMPDIR:-/tmp}/keel.XXXXXX")
+    T=$(mktemp -d /tmp/keel-test.XXXXXX)
     chmod 755 "$T"
 }
 
@@ -72,7 +74,8 @@ expect_fail() {
 
 # The usage line a tool prints, taken from its source, where it is written once.
 usage_of() {
-    sed -n '/constexpr std::string_view usage =/,/;$/p' "$KEEL_ROOT/tools/$1.cc" |
+    awk '/constexpr std::string_view usage =/ { on = 1 } on { print } on && /;$/ { exit }' \
+        "$KEEL_ROOT/tools/$1.cc" |
         tr -d '\n' | sed 's/.*usage = *//; s/;$//; s/" *"//g; s/^ *"//; s/"$//'
 }
 

@@ -6,6 +6,7 @@
 #include "keel/exec.h"
 #include "keel/num.h"
 #include "keel/opt.h"
+#include "keel/str.h"
 #include "keel/uidgid.h"
 
 #include <cstring>
@@ -35,15 +36,12 @@ bool scan_defaults(std::string_view s, Ids& ids)
 {
     if (s.empty()) return false;
     std::string_view u = s, g, list;
-    // (no substr(): its out_of_range check drags libstdc++'s exception code in)
     if (const auto c1 = s.find(':'); c1 != std::string_view::npos) {
-        u = {s.data(), c1};
-        g = s;
-        g.remove_prefix(c1 + 1);
+        u = keel::head(s, c1);
+        g = keel::sub(s, c1 + 1);
         if (const auto c2 = g.find(':'); c2 != std::string_view::npos) {
-            list = g;
-            list.remove_prefix(c2 + 1);
-            g = {g.data(), c2};
+            list = keel::sub(g, c2 + 1);
+            g = keel::head(g, c2);
         }
     }
     ids = {};

@@ -5,6 +5,7 @@
 #include "keel/buf.h"
 #include "keel/err.h"
 #include "keel/opt.h"
+#include "keel/str.h"
 #include "keel/tai.h"
 
 #include <array>
@@ -48,7 +49,7 @@ int main(int argc, char** argv)
                 die_write();
             const void* nl = std::memchr(d.data(), '\n', d.size());
             const std::size_t n = nl ? static_cast<const char*>(nl) - d.data() + 1 : d.size();
-            if (!out.put(d.substr(0, n))) die_write();
+            if (!out.put(keel::head(d, n))) die_write();
             at_line_start = nl != nullptr;
             d.remove_prefix(n);
         }

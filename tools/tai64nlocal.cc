@@ -4,6 +4,7 @@
 #include "keel/buf.h"
 #include "keel/err.h"
 #include "keel/opt.h"
+#include "keel/str.h"
 #include "keel/tai.h"
 
 #include <array>
@@ -35,7 +36,7 @@ std::size_t put_line_start(keel::Writer& out, std::string_view d, bool utc)
 {
     keel::Tai64n t;
     std::array<char, keel::tai_time_text_max> text;
-    if (keel::tai_scan(d.substr(0, keel::tai64n_text_len), t)) {
+    if (keel::tai_scan(keel::head(d, keel::tai64n_text_len), t)) {
         const std::string_view s = keel::tai_fmt_time(t, utc, text);
         if (!s.empty()) {
             put(out, s);
@@ -72,7 +73,7 @@ int main(int argc, char** argv)
         while (!d.empty()) {
             if (at_line_start) {
                 // Decide on the label once the line is known to be long enough, or not.
-                if (d.substr(0, keel::tai64n_text_len).find('\n') == d.npos) {
+                if (keel::head(d, keel::tai64n_text_len).find('\n') == d.npos) {
                     if (d.size() < min_line && !eof) break;
                     if (d.size() >= min_line) d.remove_prefix(put_line_start(out, d, utc));
                 }
@@ -80,7 +81,7 @@ int main(int argc, char** argv)
             }
             const void* nl = std::memchr(d.data(), '\n', d.size());
             const std::size_t n = nl ? static_cast<const char*>(nl) - d.data() + 1 : d.size();
-            put(out, d.substr(0, n));
+            put(out, keel::head(d, n));
             at_line_start = nl != nullptr;
             d.remove_prefix(n);
         }

@@ -1,0 +1,9 @@
+#!/bin/sh
+# Every benchmark of keel, in one run. Figures go to stdout for the closing notes.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+echo "== binary sizes"
+sh "$here/sizes.sh" || true
+echo
+echo "== chainloader chain"
+sh "$here/chain.sh"

@@ -1,0 +1,14 @@
+#!/bin/sh
+# Runs the Bats suite (TAP on stdout, readable in CI logs), then a one-line summary:
+#   217 tests, 0 failures, 3 skipped
+# Exits with bats' own status.
+set -u
+mkdir -p build
+tap=build/check.tap
+{ bats "$@"; echo $? > build/check.status; } | tee "$tap"
+status=$(cat build/check.status)
+total=$(grep -c '^\(not \)\{0,1\}ok ' "$tap")
+failed=$(grep -c '^not ok ' "$tap")
+skipped=$(grep -c '^ok .* # skip' "$tap")
+echo "$total tests, $failed failures, $skipped skipped"
+exit "$status"
