@@ -40,8 +40,17 @@ TOOL_OBJS := $(TOOLS:%=build/tools/%.o)
 BINS      := $(TOOLS:%=bin/%)
 DEPS      := $(LIB_OBJS:.o=.d) $(TOOL_OBJS:.o=.d)
 
+# Quiet by default: one short line per step; V=1 shows the full commands.
+Q    := $(if $(V),,@)
+say   = $(if $(V),,@printf '  %-5s %s\n' '$(1)' '$(2)')
+
 .PHONY: all check check-tools check-docs demo bench sizes install uninstall clean strip FORCE
 .DELETE_ON_ERROR:
+
+# "make -j clean all" must clean first, then build.
+ifneq ($(filter clean,$(MAKECMDGOALS)),)
+.NOTPARALLEL:
+endif
 
 all: $(BINS)
 
@@ -63,21 +72,48 @@ build/keel/config.h: FORCE
 	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
 
 build/lib/%.o: lib/%.cc build/flags | build/keel/config.h
+	$(call say,CXX,$<)
 	@mkdir -p $(@D)
-	$(CXX) $(CXXFLAGS) $(KEEL_CXXFLAGS) $(CPPFLAGS) -c -o $@ $<
+	$(Q)$(CXX) $(CXXFLAGS) $(KEEL_CXXFLAGS) $(CPPFLAGS) -c -o $@ $<
 
 build/tools/%.o: tools/%.cc build/flags | build/keel/config.h
+	$(call say,CXX,$<)
 	@mkdir -p $(@D)
-	$(CXX) $(CXXFLAGS) $(KEEL_CXXFLAGS) $(CPPFLAGS) -c -o $@ $<
+	$(Q)$(CXX) $(CXXFLAGS) $(KEEL_CXXFLAGS) $(CPPFLAGS) -c -o $@ $<
 
 lib/libkeel.a: $(LIB_OBJS)
-	rm -f $@
-	$(AR) rcs $@ $^
+	$(call say,AR,$@)
+	$(Q)rm -f $@
+	$(Q)$(AR) rcs $@ $^
 
 bin/%: build/tools/%.o lib/libkeel.a
+	$(call say,LINK,$@)
 	@mkdir -p bin
-	$(CXX) $(CXXFLAGS) $(KEEL_CXXFLAGS) -o $@ $< lib/libkeel.a $(LDFLAGS) $(KEEL_LDFLAGS)
+	$(Q)$(CXX) $(CXXFLAGS) $(KEEL_CXXFLAGS) -o $@ $< lib/libkeel.a $(LDFLAGS) $(KEEL_LDFLAGS)
 
+# Test-only variants: tools built with KEEL_STATIC's own /etc/passwd and /etc/group parser but
+# linked as usual, so tests can compare both lookups on the same databases (tests/*uidgid.bats).
+STATIC_LOOKUP_TOOLS := envuidgid setuidgid
+TEST_BINS := $(STATIC_LOOKUP_TOOLS:%=build/test/%-static)
+
+build/test/%-static.o: tools/%.cc build/flags | build/keel/config.h
+	$(call say,CXX,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CXX) $(CXXFLAGS) $(KEEL_CXXFLAGS) $(CPPFLAGS) -DKEEL_STATIC=1 -c -o $@ $<
+
+build/test/uidgid-static.o: lib/uidgid.cc build/flags | build/keel/config.h
+	$(call say,CXX,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CXX) $(CXXFLAGS) $(KEEL_CXXFLAGS) $(CPPFLAGS) -DKEEL_STATIC=1 -c -o $@ $<
+
+# uidgid-static.o comes before the archive, so the archive's libc-based uidgid.o is not used.
+build/test/%-static: build/test/%-static.o build/test/uidgid-static.o lib/libkeel.a
+	$(call say,LINK,$@)
+	$(Q)$(CXX) $(CXXFLAGS) $(KEEL_CXXFLAGS) -o $@ $< build/test/uidgid-static.o lib/libkeel.a \
+	    $(LDFLAGS) $(KEEL_LDFLAGS)
+
+.SECONDARY: $(TOOL_OBJS) $(TEST_BINS:=.o) build/test/uidgid-static.o
+DEPS += $(TEST_BINS:=.d) build/test/uidgid-static.d
 -include $(DEPS)
 
 # Every program has a test file and a man page, or the suite fails.
@@ -98,7 +134,7 @@ check-docs:
 	else echo "mandoc not installed: man page lint skipped"; fi
 
 # The tests see the make variables of this build (tests/build.bats installs from a copy).
-check: all check-tools check-docs
+check: all $(TEST_BINS) check-tools check-docs
 	KEEL_MAKE_VARS='CXX=$(CXX) STATIC=$(STATIC) SANITIZE=$(SANITIZE)' sh tests/run.sh tests/
 
 demo: all

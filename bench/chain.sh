@@ -32,7 +32,17 @@ else
     echo "(daemontools not installed: no daemontools column)"
 fi
 
+# As root, the same comparison again with an nsswitch.conf whose group line is "files" only, in a
+# private mount namespace: this shows how much of setuidgid's cost is the NSS modules that the
+# machine's nsswitch.conf makes libc load for the group list (nss_systemd here), for every
+# implementation alike.
+if [ "${KEEL_BENCH_INNER:-}" = "" ] && [ "$(id -u)" = 0 ] && command -v unshare >/dev/null 2>&1 &&
+    grep -Eq '^group:.*[^[:space:]]+[[:space:]]+[^[:space:]]+' /etc/nsswitch.conf 2>/dev/null; then
+    nss_files_only=1
+fi
+
 echo "chain: envdir D setuidgid $user softlimit -m 100000000 true ($runs runs each)"
+[ "${KEEL_BENCH_INNER:-}" = "" ] || echo "(nsswitch.conf here: $(grep '^group:' /etc/nsswitch.conf))"
 if command -v hyperfine >/dev/null 2>&1; then
     args=
     for c in "$@"; do
@@ -51,4 +61,11 @@ else
         echo "$name $(( (end - start) / runs / 1000 ))" |
             awk '{ printf "%-12s mean %7.3f ms (shell loop, includes fork)\n", $1, $2 / 1000 }'
     done
+fi
+
+if [ -n "${nss_files_only:-}" ]; then
+    echo
+    sed -E 's/^(passwd|group|shadow):.*/\1: files/' /etc/nsswitch.conf > "$tmp/nsswitch.conf"
+    unshare -m sh -c 'mount --bind "$1" /etc/nsswitch.conf && KEEL_BENCH_INNER=1 sh "$2"' \
+        sh "$tmp/nsswitch.conf" "$0"
 fi

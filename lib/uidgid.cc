@@ -311,11 +311,21 @@ Lookup find_group(const char* name, gid_t& out) noexcept
 bool user_groups(const char* name, gid_t primary, GidList& out) noexcept
 {
     // getgrouplist() puts primary first, and the spare slot of out makes room for it.
-    int n = static_cast<int>(out.gids.size());
+    // glibc mallocs a scratch copy as large as the count it is given, so ask for a small
+    // count first (a 256 KiB scratch would cost an mmap and page faults on every run) and
+    // retry with the whole array only if the user has more groups than that.
     out.size = 0;
+    int n = 64;
     if (getgrouplist(name, primary, out.gids.data(), &n) < 0) {
-        errno = ERANGE;
-        return false;
+        if (n > static_cast<int>(out.gids.size())) {
+            errno = ERANGE;
+            return false;
+        }
+        n = static_cast<int>(out.gids.size());
+        if (getgrouplist(name, primary, out.gids.data(), &n) < 0) {
+            errno = ERANGE;
+            return false;
+        }
     }
     std::size_t k = 0;
     for (int i = 0; i < n; ++i) {

@@ -39,15 +39,8 @@ EOF
 }
 
 # setuidgid built with -DKEEL_STATIC=1: the account files are parsed by keel, not libc.
-setup_file() {
-    local cxx=${CXX:-g++}
-    if command -v "$cxx" >/dev/null && [ -f "$KEEL_ROOT/lib/libkeel.a" ]; then
-        "$cxx" -std=c++20 -Os -fno-exceptions -fno-rtti -DKEEL_STATIC=1 -I"$KEEL_ROOT/lib" \
-            -I"$KEEL_ROOT/build" -o "$BATS_FILE_TMPDIR/setuidgid-static" \
-            "$KEEL_ROOT/tools/setuidgid.cc" "$KEEL_ROOT/lib/uidgid.cc" "$KEEL_ROOT/lib/libkeel.a" \
-            >&2 || true
-    fi
-}
+# make check builds it.
+STATIC_BIN=$KEEL_ROOT/build/test/setuidgid-static
 
 @test "setuidgid NAME: the user's uid, primary gid and groups" {
     need_root
@@ -168,16 +161,16 @@ c' true
 
 @test "setuidgid (KEEL_STATIC file parser): same credentials as the libc build" {
     need_ns
-    [ -x "$BATS_FILE_TMPDIR/setuidgid-static" ] || skip "cannot build the KEEL_STATIC variant"
+    [ -x "$STATIC_BIN" ] || { echo "$STATIC_BIN is missing: run make check" >&2; false; }
     mkdb
     for u in alice bob root 5:6; do
         a=$(creds with_db "$KEEL_BIN/setuidgid" "$u")
-        b=$(creds with_db "$BATS_FILE_TMPDIR/setuidgid-static" "$u")
+        b=$(creds with_db "$STATIC_BIN" "$u")
         [ "$a" = "$b" ] || { echo "$u: libc [$a] static [$b]"; false; }
     done
-    [ "$(creds with_db "$BATS_FILE_TMPDIR/setuidgid-static" alice)" = "2001 3001 [3001 4001 4003]" ]
+    [ "$(creds with_db "$STATIC_BIN" alice)" = "2001 3001 [3001 4001 4003]" ]
     expect_fail 1 "setuidgid: fatal: unknown user: nobody" \
-        with_db "$BATS_FILE_TMPDIR/setuidgid-static" nobody true
+        with_db "$STATIC_BIN" nobody true
 }
 
 @test "setuidgid: same credentials, exit codes and errors as s6-setuidgid" {
