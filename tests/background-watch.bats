@@ -86,14 +86,19 @@ finish() {
 
 @test "background-watch: a daemon that died before the pidfile was read is still reaped" {
     need_cmd perl
-    # The parent must leave its dead child unreaped (a shell would reap it): perl waits
-    # for the zombie, then exits 0, handing it over to background-watch.
+    # The parent must leave its dead child unreaped (a shell may reap it at any time): perl
+    # forks the child, waits until it is a zombie, then exits 0, handing it over.
     cat > "$T/quick" <<EOF
-#!/bin/sh
-sh -c 'exit 4' &
-echo \$! > "$T/pid"
-exec perl -e 'while (1) { open(my \$f, "<", "/proc/\$ARGV[0]/stat") or exit 1;
-    last if (split / /, <\$f>)[2] eq "Z"; select(undef, undef, undef, 0.01) }' \$!
+#!$(command -v perl)
+my \$pid = fork() // exit 1;
+exit 4 if \$pid == 0;
+open(my \$p, ">", "$T/pid") or exit 1; print \$p "\$pid\n"; close(\$p);
+while (1) {
+    open(my \$f, "<", "/proc/\$pid/stat") or exit 1;
+    last if (split / /, <\$f>)[2] eq "Z";
+    select(undef, undef, undef, 0.01);
+}
+exit 0;
 EOF
     chmod 755 "$T/quick"
     run background-watch "$T/pid" "$T/quick"
