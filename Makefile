@@ -42,7 +42,8 @@ DEPS      := $(LIB_OBJS:.o=.d) $(TOOL_OBJS:.o=.d)
 
 # Quiet by default: one short line per step; V=1 shows the full commands.
 Q    := $(if $(V),,@)
-say   = $(if $(V),,@printf '  %-5s %s\n' '$(1)' '$(2)')
+silent := $(findstring s,$(firstword -$(MAKEFLAGS)))
+say   = $(if $(V)$(silent),,@printf '  %-5s %s\n' '$(1)' '$(2)')
 
 .PHONY: all check check-tools check-docs demo bench sizes install uninstall clean strip FORCE
 .DELETE_ON_ERROR:

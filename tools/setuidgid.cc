@@ -6,6 +6,7 @@
 #include "keel/exec.h"
 #include "keel/num.h"
 #include "keel/opt.h"
+#include "keel/str.h"
 #include "keel/uidgid.h"
 
 #include <cstring>
@@ -33,10 +34,8 @@ int main(int argc, char** argv)
 
     keel::UserIds ids;
     if (const auto colon = account.find(':'); colon != std::string_view::npos) {
-        std::string_view gid = account;
-        gid.remove_prefix(colon + 1);
-        if (!keel::scan_number(std::string_view(account.data(), colon), ids.uid) ||
-            !keel::scan_number(gid, ids.gid))
+        if (!keel::scan_number(keel::head(account, colon), ids.uid) ||
+            !keel::scan_number(keel::sub(account, colon + 1), ids.gid))
             keel::die_usage(usage);
     } else {
         switch (keel::find_user(argv[0], ids)) {
