@@ -165,62 +165,60 @@ bool add_group(GidList& out, gid_t g) noexcept
     return true;
 }
 
+// Offers each record of the file at path to take(r) until it returns true (found). A missing
+// file is an empty database (unknown).
+template <class Take>
+Lookup search_db(const char* path, std::string_view name, Take take) noexcept
+{
+    bool missing;
+    Fd fd = open_db(path, missing);
+    if (!fd) return missing ? Lookup::unknown : Lookup::error;
+    DbReader db(fd.get(), name);
+    Record r;
+    for (;;) {
+        const int n = db.next(r);
+        if (n < 0) return Lookup::error;
+        if (n == 0) return Lookup::unknown;
+        if (take(r)) return Lookup::found;
+    }
+}
+
 } // namespace
 
 Lookup find_user_in(const char* passwd_path, std::string_view name, UserIds& out) noexcept
 {
-    bool missing;
-    Fd fd = open_db(passwd_path, missing);
-    if (!fd) return missing ? Lookup::unknown : Lookup::error;
-    DbReader db(fd.get(), name);
-    Record r;
-    for (;;) {
-        const int n = db.next(r);
-        if (n < 0) return Lookup::error;
-        if (n == 0) return Lookup::unknown;
+    return search_db(passwd_path, name, [&out](const Record& r) {
         UserIds ids;
-        if (r.name_match && r.fields >= 4 && r.id2.get(ids.uid) && r.id3.get(ids.gid)) {
-            out = ids;
-            return Lookup::found;
-        }
-    }
+        if (!r.name_match || r.fields < 4 || !r.id2.get(ids.uid) || !r.id3.get(ids.gid))
+            return false;
+        out = ids;
+        return true;
+    });
 }
 
 Lookup find_group_in(const char* group_path, std::string_view name, gid_t& out) noexcept
 {
-    bool missing;
-    Fd fd = open_db(group_path, missing);
-    if (!fd) return missing ? Lookup::unknown : Lookup::error;
-    DbReader db(fd.get(), name);
-    Record r;
-    for (;;) {
-        const int n = db.next(r);
-        if (n < 0) return Lookup::error;
-        if (n == 0) return Lookup::unknown;
+    return search_db(group_path, name, [&out](const Record& r) {
         gid_t g;
-        if (r.name_match && r.fields >= 3 && r.id2.get(g)) {
-            out = g;
-            return Lookup::found;
-        }
-    }
+        if (!r.name_match || r.fields < 3 || !r.id2.get(g)) return false;
+        out = g;
+        return true;
+    });
 }
 
 bool user_groups_in(const char* group_path, std::string_view name, gid_t primary,
                     GidList& out) noexcept
 {
     out.size = 0;
-    bool missing;
-    Fd fd = open_db(group_path, missing);
-    if (!fd) return missing;
-    DbReader db(fd.get(), name);
-    Record r;
-    for (;;) {
-        const int n = db.next(r);
-        if (n < 0) return false;
-        if (n == 0) return true;
+    bool full = false;
+    const Lookup l = search_db(group_path, name, [&](const Record& r) {
         gid_t g;
-        if (r.member && r.id2.get(g) && g != primary && !add_group(out, g)) return false;
-    }
+        if (!r.member || !r.id2.get(g) || g == primary) return false;
+        full = !add_group(out, g);
+        return full; // stop at the first group that does not fit
+    });
+    if (full) return false;
+    return l != Lookup::error;
 }
 
 } // namespace keel
