@@ -113,8 +113,18 @@ build/test/%-static: build/test/%-static.o build/test/uidgid-static.o lib/libkee
 	$(Q)$(CXX) $(CXXFLAGS) $(KEEL_CXXFLAGS) -o $@ $< build/test/uidgid-static.o lib/libkeel.a \
 	    $(LDFLAGS) $(KEEL_LDFLAGS)
 
+# Unit tests of lib/ pieces that no tool exercises fully yet: one program per file of
+# tests/unit/, run by tests/lib.bats.
+UNIT_BINS := $(patsubst tests/unit/%.cc,build/test/unit/%,$(wildcard tests/unit/*.cc))
+
+build/test/unit/%: tests/unit/%.cc lib/libkeel.a build/flags | build/keel/config.h
+	$(call say,LINK,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CXX) $(CXXFLAGS) $(KEEL_CXXFLAGS) $(CPPFLAGS) -o $@ $< lib/libkeel.a \
+	    $(LDFLAGS) $(KEEL_LDFLAGS)
+
 .SECONDARY: $(TOOL_OBJS) $(TEST_BINS:=.o) build/test/uidgid-static.o
-DEPS += $(TEST_BINS:=.d) build/test/uidgid-static.d
+DEPS += $(TEST_BINS:=.d) build/test/uidgid-static.d $(UNIT_BINS:=.d)
 -include $(DEPS)
 
 # Every program has a test file and a man page, or the suite fails.
@@ -135,7 +145,7 @@ check-docs:
 	else echo "mandoc not installed: man page lint skipped"; fi
 
 # The tests see the make variables of this build (tests/build.bats installs from a copy).
-check: all $(TEST_BINS) check-tools check-docs
+check: all $(TEST_BINS) $(UNIT_BINS) check-tools check-docs
 	KEEL_MAKE_VARS='CXX=$(CXX) STATIC=$(STATIC) SANITIZE=$(SANITIZE)' sh tests/run.sh tests/
 
 demo: all

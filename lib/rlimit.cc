@@ -2,6 +2,7 @@
 #include "keel/rlimit.h"
 
 #include "keel/num.h"
+#include "keel/str.h"
 
 namespace keel {
 
@@ -22,8 +23,15 @@ bool scan_limit_value(std::string_view s, LimitValue& out) noexcept
         out = {.n = 0, .highest = true};
         return true;
     }
-    std::uint64_t n;
-    if (!scan_number(s, n)) return false;
+    // DIGITS or DIGITSeDIGITS: "1e8" is how people write 100000000 (keel's superset of s6).
+    std::uint64_t n, exp = 0;
+    const auto e = s.find_first_of("eE");
+    if (!scan_number(head(s, e), n)) return false;
+    if (e != std::string_view::npos && !scan_number(sub(s, e + 1), exp)) return false;
+    for (; exp; --exp) {
+        if (n > UINT64_MAX / 10) return false;
+        n *= 10;
+    }
     out = {.n = n, .highest = false};
     return true;
 }

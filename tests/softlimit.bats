@@ -163,9 +163,12 @@ EOF
     [ -z "$output" ]
 }
 
-@test "softlimit: values are plain decimal numbers or =" {
-    for v in 1e8 -1 +5 0x10 '' ' 5' '5 ' 18446744073709551616 '==' '= ' unlimited 1.5 '1
-2'; do
+@test "softlimit: values are decimal numbers, with an optional exponent, or =" {
+    [ "$(after "Max data size" -d 1e8)" = "100000000 $(hard_of "Max data size")" ]
+    [ "$(after "Max data size" -d 25E5)" = "2500000 $(hard_of "Max data size")" ]
+    [ "$(after "Max core file size" -c 7e0)" = "7 $(hard_of "Max core file size")" ]
+    for v in -1 +5 0x10 '' ' 5' '5 ' 18446744073709551616 '==' '= ' unlimited 1.5 '1
+2' 1e e8 1e-3 1e+3 1.5e3 1e20 2e19 1ee3 1e3e1 '1e 3'; do
         expect_usage softlimit -o "$v" true
     done
     # the value is checked even when the option would be applied last

@@ -90,8 +90,9 @@ struct LimitValue {
     bool highest = false; ///< "=": the meaning depends on the LimitMode
 };
 
-/// Parses "=" or a whole unsigned decimal number (no sign, no exponent, at most 2^64-1) into
-/// out. False (out untouched) otherwise. A number at or above RLIM_INFINITY means unlimited.
+/// Parses "=", a whole unsigned decimal number, or one with a decimal exponent ("1e8",
+/// "5E6": digits, 'e' or 'E', digits) into out; no sign, at most 2^64-1. False (out untouched)
+/// otherwise. A number at or above RLIM_INFINITY means unlimited.
 [[nodiscard]] bool scan_limit_value(std::string_view s, LimitValue& out) noexcept;
 
 /// Sets resource (RLIMIT_*) to v according to mode, with getrlimit(2) then setrlimit(2).
