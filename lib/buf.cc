@@ -52,7 +52,7 @@ ssize_t Reader::fill() noexcept
 {
     if (start_ == end_) {
         start_ = end_ = 0;
-    } else if (end_ == buf_.size() && start_ > 0) {
+    } else if (start_ > 0) {
         std::memmove(buf_.data(), buf_.data() + start_, end_ - start_);
         end_ -= start_;
         start_ = 0;

@@ -1,6 +1,8 @@
 // Message assembly for keel/err.h: one writev per message, errno preserved.
 #include "keel/err.h"
 
+#include "keel/fd.h"
+
 #include <cstring>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -9,30 +11,57 @@ namespace keel {
 
 constinit std::string_view prog = "keel";
 
+namespace {
+
+// writev to stderr; after a short write (a full pipe, a signal), the rest piece by piece.
+void write_iov(const iovec* v, std::size_t n) noexcept
+{
+    ssize_t r;
+    do r = writev(2, v, static_cast<int>(n));
+    while (r < 0 && errno == EINTR);
+    if (r < 0) return;
+    auto done = static_cast<std::size_t>(r);
+    for (std::size_t i = 0; i < n; ++i) {
+        const std::size_t len = v[i].iov_len;
+        if (done >= len) {
+            done -= len;
+            continue;
+        }
+        if (!write_all(2, static_cast<const char*>(v[i].iov_base) + done, len - done)) return;
+        done = 0;
+    }
+}
+
+} // namespace
+
 void report(std::string_view level, std::span<const std::string_view> pieces, int err) noexcept
 {
     const int saved = errno;
-    constexpr std::size_t max_iov = 32;
+    // One writev for any message the die/warn templates can build (they allow at most
+    // max_pieces); a longer span from a direct caller still comes out whole, in several writes.
+    constexpr std::size_t max_iov = max_pieces + 8;
     iovec iov[max_iov];
     std::size_t n = 0;
+    auto flush = [&] {
+        write_iov(iov, n);
+        n = 0;
+    };
     auto add = [&](std::string_view s) {
-        if (n < max_iov && !s.empty()) iov[n++] = {const_cast<char*>(s.data()), s.size()};
+        if (s.empty()) return;
+        if (n == max_iov) flush();
+        iov[n++] = {const_cast<char*>(s.data()), s.size()};
     };
     add(prog);
     add(": ");
     add(level);
     add(": ");
-    // Keep room for ": ", strerror and the newline, whatever the number of pieces.
-    for (std::string_view p : pieces)
-        if (n < max_iov - 3) add(p);
+    for (std::string_view p : pieces) add(p);
     if (err) {
         add(": ");
         add(strerror(err));
     }
     add("\n");
-    ssize_t r;
-    do r = writev(2, iov, static_cast<int>(n));
-    while (r < 0 && errno == EINTR);
+    flush();
     errno = saved;
 }
 

@@ -41,13 +41,19 @@ int OptParser::next_long(const char* word) noexcept
 int OptParser::next() noexcept
 {
     arg_ = nullptr;
+    if (done_) return 0;
     if (!cluster_ || !*cluster_) {
-        if (index_ >= argc_) return 0;
-        const char* word = argv_[index_];
-        if (word[0] != '-' || word[1] == 0) return 0;
+        const char* word = index_ < argc_ ? argv_[index_] : nullptr;
+        if (!word || word[0] != '-' || word[1] == 0) {
+            done_ = true;
+            return 0;
+        }
         ++index_;
         if (word[1] == '-') {
-            if (word[2] == 0) return 0; // "--" ends the options and is consumed
+            if (word[2] == 0) { // "--" ends the options and is consumed
+                done_ = true;
+                return 0;
+            }
             return next_long(word + 2);
         }
         cluster_ = word + 1;

@@ -28,7 +28,7 @@ bool scan_limit_value(std::string_view s, LimitValue& out) noexcept
     const auto e = s.find_first_of("eE");
     if (!scan_number(head(s, e), n)) return false;
     if (e != std::string_view::npos && !scan_number(sub(s, e + 1), exp)) return false;
-    for (; exp; --exp) {
+    for (; n && exp; --exp) { // 0 times anything is 0: no loop over a huge exponent
         if (n > UINT64_MAX / 10) return false;
         n *= 10;
     }

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cerrno>
+#include <cstddef>
 #include <span>
 #include <string_view>
 
@@ -21,8 +22,13 @@ inline constexpr int exit_sys = 111;
 inline constexpr int exit_exec_failed = 126;
 inline constexpr int exit_not_found = 127;
 
-/// Writes "prog: LEVEL: pieces...[: strerror(err)]\n" to fd 2 in one writev.
-/// err == 0 means no strerror suffix. Never fails visibly; errno is left unchanged.
+/// The most pieces one die()/warn()/info() call may pass (checked at compile time), so that
+/// every message goes out in a single writev.
+inline constexpr std::size_t max_pieces = 24;
+
+/// Writes "prog: LEVEL: pieces...[: strerror(err)]\n" to fd 2: in one writev when there are
+/// at most max_pieces pieces, whole but in several writes beyond that. err == 0 means no
+/// strerror suffix. Never fails visibly; errno is left unchanged.
 void report(std::string_view level, std::span<const std::string_view> pieces, int err) noexcept;
 
 /// Exits at once with code, without running atexit handlers or flushing stdio (keel uses none).
@@ -31,6 +37,7 @@ void report(std::string_view level, std::span<const std::string_view> pieces, in
 template <class... A>
 [[noreturn]] void die(int code, const A&... a) noexcept
 {
+    static_assert(sizeof...(A) <= max_pieces);
     const std::string_view v[] = {std::string_view(a)...};
     report("fatal", v, 0);
     exit_now(code);
@@ -40,6 +47,7 @@ template <class... A>
 template <class... A>
 [[noreturn]] void die_sys(int code, const A&... a) noexcept
 {
+    static_assert(sizeof...(A) <= max_pieces);
     const int e = errno;
     const std::string_view v[] = {std::string_view(a)...};
     report("fatal", v, e);
@@ -49,6 +57,7 @@ template <class... A>
 template <class... A>
 void warn(const A&... a) noexcept
 {
+    static_assert(sizeof...(A) <= max_pieces);
     const std::string_view v[] = {std::string_view(a)...};
     report("warning", v, 0);
 }
@@ -56,6 +65,7 @@ void warn(const A&... a) noexcept
 template <class... A>
 void warn_sys(const A&... a) noexcept
 {
+    static_assert(sizeof...(A) <= max_pieces);
     const int e = errno;
     const std::string_view v[] = {std::string_view(a)...};
     report("warning", v, e);
@@ -64,6 +74,7 @@ void warn_sys(const A&... a) noexcept
 template <class... A>
 void info(const A&... a) noexcept
 {
+    static_assert(sizeof...(A) <= max_pieces);
     const std::string_view v[] = {std::string_view(a)...};
     report("info", v, 0);
 }

@@ -23,14 +23,16 @@ template <class T>
     return true;
 }
 
-/// A formatted number held by value, so it can be passed straight to die()/warn().
+/// A formatted number held by value, so it can be passed straight to die()/warn(). Room for
+/// any 64-bit value in any base from 2 (64 digits and a sign).
 struct NumText {
-    char buf[24];
+    char buf[66];
     unsigned char len = 0;
     [[nodiscard]] std::string_view view() const noexcept { return {buf, len}; }
     operator std::string_view() const noexcept { return view(); }
 };
 
+/// v written in base (2..36, lowercase digits, '-' for a negative value).
 template <class T>
 [[nodiscard]] NumText fmt_number(T v, int base = 10) noexcept
 {

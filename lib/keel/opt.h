@@ -25,7 +25,7 @@ public:
     {}
 
     /// Returns the next option's key, or 0 when the options are over (index() then points
-    /// at the first operand). Returns '?' for an unknown option and ':' for a missing
+    /// at the first operand); once it has returned 0, it keeps returning 0. Returns '?' for an unknown option and ':' for a missing
     /// argument; bad() then holds the offending letter (or 0 for a long option).
     [[nodiscard]] int next() noexcept;
 
@@ -46,6 +46,7 @@ private:
     const char* cluster_ = nullptr; // rest of the current "-abc" word
     const char* arg_ = nullptr;
     int bad_ = 0;
+    bool done_ = false;
 };
 
 } // namespace keel
