@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <csignal>
 #include <fcntl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 extern char** environ;
@@ -21,6 +22,22 @@ namespace {
     _exit(127);
 }
 
+// The kernel's struct sigaction: the handler comes first on every architecture keel builds
+// for (x86, arm, riscv; not mips). Only "all zeros" is written (SIG_DFL, no flags, an empty
+// mask), which reads the same whatever the order of the other fields.
+struct KernelSigaction {
+    unsigned long words[4];
+};
+
+void reset_reserved(int s) noexcept
+{
+    KernelSigaction cur{}, dfl{};
+    constexpr unsigned long ksigset_size = 8; // the kernel's sigset_t: 64 signals
+    if (syscall(SYS_rt_sigaction, s, nullptr, &cur, ksigset_size) < 0) return;
+    if (cur.words[0] == reinterpret_cast<unsigned long>(SIG_IGN))
+        syscall(SYS_rt_sigaction, s, &dfl, nullptr, ksigset_size);
+}
+
 [[noreturn]] void child(char* const* argv, const SpawnOptions& o, int report_fd) noexcept
 {
     struct sigaction dfl {};
@@ -28,8 +45,12 @@ namespace {
     sigemptyset(&dfl.sa_mask);
     for (int s = 1; s < NSIG; ++s) {
         struct sigaction cur;
-        // Fails for SIGKILL/SIGSTOP-like cases and the libc-reserved signals: nothing to do.
-        if (sigaction(s, nullptr, &cur) < 0) continue;
+        if (sigaction(s, nullptr, &cur) < 0) {
+            // glibc refuses its own reserved signals (32, 33); an ignored one would still be
+            // ignored in the new program, so ask the kernel directly.
+            if (o.reset_ignored) reset_reserved(s);
+            continue;
+        }
         if (cur.sa_handler == SIG_DFL) continue;
         if (cur.sa_handler == SIG_IGN && !o.reset_ignored) continue;
         sigaction(s, &dfl, nullptr);
