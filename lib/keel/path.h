@@ -40,6 +40,12 @@ public:
         return true;
     }
 
+    void clear() noexcept
+    {
+        len_ = 0;
+        buf_[0] = 0;
+    }
+
     [[nodiscard]] const char* c_str() const noexcept { return buf_; }
     [[nodiscard]] std::string_view view() const noexcept { return {buf_, len_}; }
     [[nodiscard]] std::size_t size() const noexcept { return len_; }

@@ -1,0 +1,70 @@
+// Waiting for services to reach a state, s6's way (s6-svwait, s6-svlisten, s6-svc -w): subscribe
+// to each service's event/ fifodir first, then read its status, then follow its events until
+// every service (or, with `any`, one of them) is up / up and ready / down / down and ready.
+// Never polls: it blocks on the listeners' FIFOs until an event or the deadline.
+// Used by svwait, svlisten1, svlisten and svc -w.
+#pragma once
+
+#include "keel/fifodir.h"
+
+#include <cstddef>
+#include <cstdint>
+
+namespace keel::sv {
+
+/// What to wait for.
+struct Goal {
+    bool up = true;     ///< up (true) or down (false)
+    bool ready = false; ///< and ready (U) / down and ready to restart (D)
+    bool any = false;   ///< one service suffices (-o) instead of all (-a)
+};
+
+/// The outcome of Watch::wait().
+inline constexpr int wait_timeout = -1;
+inline constexpr int wait_error = -2;
+
+/// The services being watched. Storage for n services is given by the caller (one-shot tools
+/// malloc it; nothing is allocated here).
+class Watch {
+public:
+    struct Entry {
+        ftrig::Listener events;
+        bool up = false;
+        bool ready = false;
+    };
+
+    Watch(Entry* storage, std::size_t n) noexcept : e_(storage), n_(n) {}
+
+    /// For service dir dirs[i]: makes DIR/event if missing (restricted to the caller's group),
+    /// subscribes to it, then reads DIR/supervise/status. On failure returns false with errno,
+    /// and failed_index() and failed_step() say where ("subscribe to events for" / "read
+    /// status for").
+    [[nodiscard]] bool start(char* const* dirs) noexcept;
+    [[nodiscard]] std::size_t failed_index() const noexcept { return failed_; }
+    [[nodiscard]] const char* failed_step() const noexcept { return step_; }
+
+    /// True if the goal holds now.
+    [[nodiscard]] bool reached(const Goal& g) const noexcept;
+
+    /// Follows events until the goal holds: returns the number of failures seen on the way
+    /// (a service that reported a permanent failure while waited for up, or whose supervisor
+    /// exited), wait_timeout once deadline_ms (CLOCK_MONOTONIC, see mono_now_ms(); < 0: none)
+    /// passes, or wait_error with errno. If extra_fd >= 0 it is polled too and on_extra(ctx) is
+    /// called whenever it is readable (svlisten uses it to reap its child).
+    [[nodiscard]] int wait(const Goal& g, std::int64_t deadline_ms, int extra_fd = -1,
+                           void (*on_extra)(void*) = nullptr, void* ctx = nullptr) noexcept;
+
+    /// Stops listening (removes every FIFO). Also done by the destructor of the entries.
+    void stop() noexcept;
+
+private:
+    // Applies one event byte to service i; true if it counts as a failure.
+    bool apply(Entry& s, char ev, const Goal& g) noexcept;
+
+    Entry* e_;
+    std::size_t n_;
+    std::size_t failed_ = 0;
+    const char* step_ = "";
+};
+
+} // namespace keel::sv

@@ -1,0 +1,109 @@
+// The event-following loop shared by the waiting tools (keel/svlisten.h).
+#include "keel/svlisten.h"
+
+#include "keel/path.h"
+#include "keel/svstatus.h"
+#include "keel/tai.h"
+
+#include <cerrno>
+#include <poll.h>
+#include <unistd.h>
+
+namespace keel::sv {
+
+bool Watch::start(char* const* dirs) noexcept
+{
+    for (std::size_t i = 0; i < n_; ++i) {
+        failed_ = i;
+        Entry& s = e_[i];
+        PathBuf<> event;
+        step_ = "subscribe to events for ";
+        if (!event.set(dirs[i], "/event")) return false;
+        if (!ftrig::make_fifodir(event.c_str(), false, getegid(), false)) return false;
+        if (!s.events.subscribe(event.c_str())) return false;
+        step_ = "read status for ";
+        Status st;
+        if (!status_read(dirs[i], st)) return false;
+        s.up = st.up();
+        s.ready = st.ready;
+    }
+    return true;
+}
+
+bool Watch::reached(const Goal& g) const noexcept
+{
+    std::size_t ok = 0;
+    for (std::size_t i = 0; i < n_; ++i)
+        if (e_[i].up == g.up && (!g.ready || e_[i].ready)) ++ok;
+    return g.any ? ok > 0 : ok == n_;
+}
+
+bool Watch::apply(Entry& s, char ev, const Goal& g) noexcept
+{
+    switch (ev) {
+    case 'd': s.up = false, s.ready = false; return false;
+    case 'D': s.up = false, s.ready = true; return false;
+    case 'u': s.up = true, s.ready = false; return false;
+    case 'U': s.up = true, s.ready = true; return false;
+    case 'O':
+    case 'x': {
+        // The service will not get there by itself: count it, and stop waiting for it.
+        if (ev == 'O' && !g.up) return false;
+        const bool failed = ev == 'O' || s.up != g.up || (g.ready && !s.ready);
+        s.up = g.up;
+        s.ready = g.ready;
+        return failed;
+    }
+    default: return false;
+    }
+}
+
+int Watch::wait(const Goal& g, std::int64_t deadline_ms, int extra_fd, void (*on_extra)(void*),
+                void* ctx) noexcept
+{
+    int failures = 0;
+    // One pollfd per service, plus the extra one; the caller bounds n (argv).
+    constexpr std::size_t max_fds = 1024;
+    if (n_ + 1 > max_fds) {
+        errno = EMFILE;
+        return wait_error;
+    }
+    pollfd fds[max_fds];
+    for (;;) {
+        if (reached(g)) return failures;
+        std::size_t nfds = 0;
+        for (std::size_t i = 0; i < n_; ++i) fds[nfds++] = {e_[i].events.fd(), POLLIN, 0};
+        if (extra_fd >= 0) fds[nfds++] = {extra_fd, POLLIN, 0};
+        int timeout = -1;
+        if (deadline_ms >= 0) {
+            const std::int64_t left = deadline_ms - mono_now_ms();
+            if (left <= 0) return wait_timeout;
+            timeout = left > 0x7fffffff ? 0x7fffffff : static_cast<int>(left);
+        }
+        const int r = poll(fds, nfds, timeout);
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            return wait_error;
+        }
+        if (r == 0) continue; // the deadline check above decides
+        if (extra_fd >= 0 && fds[n_].revents && on_extra) on_extra(ctx);
+        for (std::size_t i = 0; i < n_; ++i) {
+            if (!fds[i].revents) continue;
+            char buf[256];
+            const ssize_t n = e_[i].events.read(buf, sizeof buf);
+            if (n < 0) return wait_error;
+            for (ssize_t k = 0; k < n; ++k) {
+                if (apply(e_[i], buf[k], g)) ++failures;
+                // s6 stops at the first event that reaches the goal.
+                if (reached(g)) return failures;
+            }
+        }
+    }
+}
+
+void Watch::stop() noexcept
+{
+    for (std::size_t i = 0; i < n_; ++i) e_[i].events.unsubscribe();
+}
+
+} // namespace keel::sv
