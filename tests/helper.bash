@@ -83,3 +83,62 @@ expect_usage() {
     local tool=$1; shift
     expect_fail 100 "$tool: usage: $(usage_of "$tool")" "$tool" "$@"
 }
+
+# --- Supervision ----------------------------------------------------------------------------
+
+# The supervisors that client tests run against: keel's own, and s6-supervise when installed.
+supervisors() {
+    [ -x "$KEEL_BIN/supervise" ] && echo "$KEEL_BIN/supervise"
+    command -v s6-supervise 2>/dev/null || true
+}
+
+# make_service DIR 'SH COMMANDS': a service directory whose run script runs them under sh.
+# Without commands, the service sleeps forever (until killed).
+make_service() {
+    local dir=$1 body=${2:-exec sleep 100000}
+    mkdir -p "$dir"
+    printf '#!/bin/sh\n%s\n' "$body" > "$dir/run"
+    chmod 755 "$dir/run"
+}
+
+# status_size DIR: the size of DIR/supervise/status, or nothing.
+status_size() { stat -c %s "$1/supervise/status" 2>/dev/null; }
+status_written() { [ "$(status_size "$1")" = 35 ]; }
+
+# start_sv DIR [SUPERVISOR]: runs SUPERVISOR (default: keel's supervise) on DIR in the
+# background, its output in DIR.log, and waits until it has written its first status.
+start_sv() {
+    local dir=$1 sv=${2:-$KEEL_BIN/supervise}
+    rm -f "$dir/supervise/status"
+    "$sv" "$dir" </dev/null >>"$dir.log" 2>&1 &
+    local pid=$!
+    track_pid "$pid"
+    echo "$pid" > "$dir.svpid"
+    wait_for 5 status_written "$dir"
+}
+
+sv_pid() { cat "$1.svpid"; }
+gone() { ! kill -0 "$1" 2>/dev/null; }
+
+# stop_sv DIR: asks the supervisor of DIR to exit (x, then d) and waits until it has.
+stop_sv() {
+    local dir=$1 pid
+    pid=$(sv_pid "$dir")
+    timeout 2 sh -c 'printf dx > "$1/supervise/control"' sh "$dir" 2>/dev/null || true
+    wait_for 5 gone "$pid" || { kill -9 "$pid" 2>/dev/null; false; }
+}
+
+# record_events DIR FILE: subscribes by hand to DIR/event, as an s6 listener does, and
+# appends every event byte to FILE until the test ends. Needs DIR/event to exist.
+record_events() {
+    local dir=$1 out=$2 name
+    name="ftrig1:@$(printf '%024x' "$RANDOM$RANDOM"):$(printf '%06d' $((RANDOM % 1000000)))"
+    mkfifo -m 0600 "$dir/event/$name"
+    : > "$out"
+    # Opened read-write so the listener never sees EOF between notifications.
+    ( exec 3<>"$dir/event/$name"; exec cat <&3 >>"$out" ) &
+    track_pid $!
+}
+
+# events_are FILE STRING: FILE holds exactly STRING (for wait_for).
+events_are() { [ "$(cat "$1")" = "$2" ]; }
