@@ -7,3 +7,4 @@ sh "$here/sizes.sh" || true
 echo
 echo "== chainloader chain"
 sh "$here/chain.sh"
+echo; echo "== supervisor: keel vs s6"; sh "$here/supervise.sh"
