@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -100,6 +101,16 @@ bool status_read(const char* dir, Status& out) noexcept
     const ssize_t n = read_full(fd.get(), buf, sizeof buf);
     if (n < 0) return false;
     return status_unpack({buf, static_cast<std::size_t>(n)}, out);
+}
+
+std::string_view status_error(int e) noexcept
+{
+    switch (e) {
+    case EPIPE: return "status file is truncated";
+    case EFBIG: return "status file is too long";
+    case EINVAL: return "status file holds an invalid timestamp";
+    default: return strerror(e);
+    }
 }
 
 bool status_write(const char* dir, const Status& s) noexcept

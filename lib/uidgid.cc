@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <grp.h>
 #include <unistd.h>
 
@@ -36,6 +37,16 @@ Lookup find_group(const char* name, gid_t& out) noexcept
     return find_group_in(group_file, name, out);
 }
 
+Lookup find_user_by_uid(uid_t uid, UserIds& out) noexcept
+{
+    return find_user_by_uid_in(passwd_file, uid, out);
+}
+
+Lookup find_group_name(gid_t gid, std::span<char> name) noexcept
+{
+    return find_group_name_in(group_file, gid, name);
+}
+
 bool user_groups(const char* name, gid_t primary, GidList& out) noexcept
 {
     return user_groups_in(group_file, name, primary, out);
@@ -54,50 +65,65 @@ constexpr bool means_unknown(int e) noexcept
 // Size of the buffers given to the reentrant lookups; bigger entries take the slow path.
 constexpr std::size_t entry_buf = 16384;
 
-} // namespace
-
-Lookup find_user(const char* name, UserIds& out) noexcept
+// A getXXnam_r/getXXid_r lookup into a stack buffer, falling back to libc's own growing
+// buffer (the plain call) for an entry too big for it. take(entry) keeps what the caller needs
+// and returns found (or error with errno).
+template <class Ent, class Key, class Take>
+Lookup lookup(int (*reentrant)(Key, Ent*, char*, std::size_t, Ent**), Ent* (*plain)(Key), Key key,
+              Take take) noexcept
 {
-    passwd pw;
-    passwd* res = nullptr;
+    Ent ent;
+    Ent* res = nullptr;
     char buf[entry_buf];
-    int e = getpwnam_r(name, &pw, buf, sizeof buf, &res);
+    int e = reentrant(key, &ent, buf, sizeof buf, &res);
     if (e == ERANGE) {
-        // An entry too big for buf: libc's own, growing buffer.
         errno = 0;
-        res = getpwnam(name);
+        res = plain(key);
         e = errno;
-        if (res) pw = *res;
     }
-    if (res) {
-        out = {pw.pw_uid, pw.pw_gid};
-        return Lookup::found;
-    }
+    if (res) return take(*res);
     if (means_unknown(e)) return Lookup::unknown;
     errno = e;
     return Lookup::error;
 }
 
+Lookup keep_ids(const passwd& pw, UserIds& out) noexcept
+{
+    out = {pw.pw_uid, pw.pw_gid};
+    return Lookup::found;
+}
+
+} // namespace
+
+Lookup find_user(const char* name, UserIds& out) noexcept
+{
+    return lookup(getpwnam_r, getpwnam, name, [&](const passwd& pw) { return keep_ids(pw, out); });
+}
+
+Lookup find_user_by_uid(uid_t uid, UserIds& out) noexcept
+{
+    return lookup(getpwuid_r, getpwuid, uid, [&](const passwd& pw) { return keep_ids(pw, out); });
+}
+
 Lookup find_group(const char* name, gid_t& out) noexcept
 {
-    group gr;
-    group* res = nullptr;
-    char buf[entry_buf];
-    int e = getgrnam_r(name, &gr, buf, sizeof buf, &res);
-    if (e == ERANGE) {
-        // A group with a member list too long for buf.
-        errno = 0;
-        res = getgrnam(name);
-        e = errno;
-        if (res) gr = *res;
-    }
-    if (res) {
+    return lookup(getgrnam_r, getgrnam, name, [&](const group& gr) {
         out = gr.gr_gid;
         return Lookup::found;
-    }
-    if (means_unknown(e)) return Lookup::unknown;
-    errno = e;
-    return Lookup::error;
+    });
+}
+
+Lookup find_group_name(gid_t gid, std::span<char> name) noexcept
+{
+    return lookup(getgrgid_r, getgrgid, gid, [&](const group& gr) {
+        const std::size_t len = std::strlen(gr.gr_name);
+        if (len >= name.size()) {
+            errno = ERANGE;
+            return Lookup::error;
+        }
+        std::memcpy(name.data(), gr.gr_name, len + 1);
+        return Lookup::found;
+    });
 }
 
 bool user_groups(const char* name, gid_t primary, GidList& out) noexcept

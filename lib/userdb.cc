@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 
 namespace keel {
 
@@ -54,12 +55,26 @@ private:
     bool over_ = false;
 };
 
+// Field 0 as read, for lookups by id; a name longer than the buffer is marked as such.
+struct NameField {
+    char buf[256];
+    std::size_t len = 0;
+    bool over = false;
+    void reset() noexcept { len = 0, over = false; }
+    void put(char c) noexcept
+    {
+        if (len < sizeof buf) buf[len++] = c;
+        else over = true;
+    }
+};
+
 // What the lookups need from one passwd or group line.
 struct Record {
     unsigned fields = 0;     // ':'-separated fields on the line
     bool name_match = false; // field 0 is the wanted name
     bool member = false;     // one ','-separated entry of field 3 is the wanted name
     IdField id2, id3;        // passwd: uid, gid; group: gid, (member list)
+    NameField name;          // field 0
 };
 
 // Reads passwd(5) or group(5) records, comparing field 0 and the entries of field 3 with name.
@@ -108,6 +123,7 @@ private:
         r.name_match = r.member = false;
         r.id2.reset();
         r.id3.reset();
+        r.name.reset();
         name_.reset();
         member_.reset();
     }
@@ -119,7 +135,10 @@ private:
             return;
         }
         switch (r.fields) {
-        case 0: name_.put(c); break;
+        case 0:
+            name_.put(c);
+            r.name.put(c);
+            break;
         case 2: r.id2.put(c); break;
         case 3:
             r.id3.put(c);
@@ -204,6 +223,37 @@ Lookup find_group_in(const char* group_path, std::string_view name, gid_t& out) 
         out = g;
         return true;
     });
+}
+
+Lookup find_user_by_uid_in(const char* passwd_path, uid_t uid, UserIds& out) noexcept
+{
+    return search_db(passwd_path, {}, [&](const Record& r) {
+        UserIds ids;
+        if (r.fields < 4 || !r.id2.get(ids.uid) || ids.uid != uid || !r.id3.get(ids.gid))
+            return false;
+        out = ids;
+        return true;
+    });
+}
+
+Lookup find_group_name_in(const char* group_path, gid_t gid, std::span<char> name) noexcept
+{
+    bool too_long = false;
+    const Lookup l = search_db(group_path, {}, [&](const Record& r) {
+        gid_t g;
+        if (r.fields < 3 || !r.id2.get(g) || g != gid || r.name.len == 0) return false;
+        too_long = r.name.over || r.name.len >= name.size();
+        if (!too_long) {
+            std::memcpy(name.data(), r.name.buf, r.name.len);
+            name[r.name.len] = 0;
+        }
+        return true;
+    });
+    if (l == Lookup::found && too_long) {
+        errno = ERANGE;
+        return Lookup::error;
+    }
+    return l;
 }
 
 bool user_groups_in(const char* group_path, std::string_view name, gid_t primary,

@@ -110,7 +110,8 @@ status_written() { [ "$(status_size "$1")" = 35 ]; }
 start_sv() {
     local dir=$1 sv=${2:-$KEEL_BIN/supervise}
     rm -f "$dir/supervise/status"
-    "$sv" "$dir" </dev/null >>"$dir.log" 2>&1 &
+    # (fd 3 is bats' own output: a process that keeps it open would hang bats)
+    "$sv" "$dir" </dev/null >>"$dir.log" 2>&1 3>&- &
     local pid=$!
     track_pid "$pid"
     echo "$pid" > "$dir.svpid"
@@ -136,7 +137,7 @@ record_events() {
     mkfifo -m 0600 "$dir/event/$name"
     : > "$out"
     # Opened read-write so the listener never sees EOF between notifications.
-    ( exec 3<>"$dir/event/$name"; exec cat <&3 >>"$out" ) &
+    ( exec 3<>"$dir/event/$name"; exec cat <&3 >>"$out" ) 3>&- &
     track_pid $!
 }
 

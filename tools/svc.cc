@@ -9,6 +9,7 @@
 #include "keel/sig.h"
 #include "keel/svcontrol.h"
 #include "keel/svlisten.h"
+#include "keel/svstatus.h"
 #include "keel/tai.h"
 
 #include <array>
@@ -168,16 +169,12 @@ int control_and_wait(const Request& req, int n, char* const* dirs)
         const int e = errno;
         watch.stop();
         const char* dir = dirs[watch.failed_index()];
-        // A damaged status file (status_read's errno) deserves words, not "Broken pipe".
-        const std::string_view why = e == EPIPE ? "status file is truncated"
-                                     : e == EFBIG ? "status file is too long"
-                                     : e == EINVAL ? "status file holds an invalid timestamp"
-                                                   : "";
-        if (why.empty() || std::string_view(watch.failed_step()) != "read status for ") {
+        if (std::string_view(watch.failed_step()) != "read status for ") {
             errno = e;
             keel::die_sys(keel::exit_sys, "unable to ", watch.failed_step(), dir);
         }
-        keel::die(keel::exit_sys, "unable to read status for ", dir, ": ", why);
+        keel::die(keel::exit_sys, "unable to read status for ", dir, ": ",
+                  keel::sv::status_error(e));
     }
     if (req.len) {
         if (const int code = control_all(n, dirs, {req.cmds.data(), req.len})) {

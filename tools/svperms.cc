@@ -11,8 +11,6 @@
 #include "keel/uidgid.h"
 
 #include <cerrno>
-#include <grp.h>
-#include <pwd.h>
 #include <string_view>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -117,10 +115,12 @@ gid_t owner_group(const Path& path)
 {
     struct stat st;
     if (stat(path.c_str(), &st) < 0) keel::die_sys(keel::exit_sys, "unable to stat ", path.view());
-    errno = 0;
-    if (const passwd* pw = getpwuid(st.st_uid)) return pw->pw_gid;
+    keel::UserIds ids;
+    const keel::Lookup l = keel::find_user_by_uid(st.st_uid, ids);
+    if (l == keel::Lookup::found) return ids.gid;
     const auto what = "determine primary gid for the owner of ";
-    if (errno) keel::warn_sys("unable to ", what, path.view(), " (using root instead)");
+    if (l == keel::Lookup::error)
+        keel::warn_sys("unable to ", what, path.view(), " (using root instead)");
     else keel::warn("unable to ", what, path.view(), " (using root instead)");
     return 0;
 }
@@ -160,13 +160,14 @@ void put(keel::Writer& out, std::string_view s)
 void put_group(keel::Writer& out, gid_t gid)
 {
     put(out, "group ");
-    errno = 0;
-    if (const group* gr = getgrgid(gid)) {
-        put(out, gr->gr_name);
+    char name[256];
+    const keel::Lookup l = keel::find_group_name(gid, name);
+    if (l == keel::Lookup::found) {
+        put(out, name);
         return;
     }
     const keel::NumText n = keel::fmt_number(gid);
-    if (errno) keel::warn_sys("unable to getgrgid ", n);
+    if (l == keel::Lookup::error) keel::warn_sys("unable to look up group ", n);
     put(out, n);
 }
 

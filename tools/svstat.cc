@@ -243,15 +243,10 @@ void put_human(keel::Writer& out, const View& v, bool numeric)
     }
 }
 
-// Why a status file could not be read, in words a user can act on.
 [[noreturn]] void die_status(const char* dir)
 {
-    const std::string_view why = errno == EPIPE ? "status file is truncated"
-                                 : errno == EFBIG ? "status file is too long"
-                                 : errno == EINVAL ? "status file holds an invalid timestamp"
-                                                   : "";
-    if (why.empty()) keel::die_sys(keel::exit_sys, "unable to read status for ", dir);
-    keel::die(keel::exit_sys, "unable to read status for ", dir, ": ", why);
+    keel::die(keel::exit_sys, "unable to read status for ", dir, ": ",
+              keel::sv::status_error(errno));
 }
 
 } // namespace

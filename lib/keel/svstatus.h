@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string_view>
 
 namespace keel::sv {
 
@@ -49,6 +50,10 @@ void status_pack(const Status& s, std::span<char, status_len> out) noexcept;
 
 /// Reads DIR/supervise/status. False with errno: from open/read, or as status_unpack().
 [[nodiscard]] bool status_read(const char* dir, Status& out) noexcept;
+
+/// What to print after "unable to read status for DIR: " when status_read() failed with errno
+/// e: words for a damaged file (EPIPE, EFBIG, EINVAL), strerror(e) for anything else.
+[[nodiscard]] std::string_view status_error(int e) noexcept;
 
 /// Writes DIR/supervise/status atomically: status.new, then rename. False with errno.
 [[nodiscard]] bool status_write(const char* dir, const Status& s) noexcept;

@@ -44,6 +44,14 @@ struct GidList {
 /// Looks up group name; found: out holds its gid. Otherwise as find_user().
 [[nodiscard]] Lookup find_group(const char* name, gid_t& out) noexcept;
 
+/// Looks up the user whose uid is uid (the first one in the database). found: out holds its
+/// uid and primary gid. Otherwise as find_user().
+[[nodiscard]] Lookup find_user_by_uid(uid_t uid, UserIds& out) noexcept;
+
+/// Looks up the name of group gid into name, NUL-terminated. found: name holds it. unknown: no
+/// such group. error: errno set (ERANGE if the name does not fit).
+[[nodiscard]] Lookup find_group_name(gid_t gid, std::span<char> name) noexcept;
+
 /// Fills out with the gids of the groups that list user name as a member, in database order,
 /// without duplicates and without primary (the user's primary gid, which apply_creds() adds
 /// back). False on error with errno set: ERANGE if there are more than max_groups, or a read
@@ -60,6 +68,12 @@ struct GidList {
 /// find_group() over a group(5) file; lines with fewer than 3 fields or a bad gid are skipped.
 [[nodiscard]] Lookup find_group_in(const char* group_path, std::string_view name,
                                    gid_t& out) noexcept;
+
+/// find_user_by_uid() and find_group_name() over passwd(5) / group(5) files.
+[[nodiscard]] Lookup find_user_by_uid_in(const char* passwd_path, uid_t uid,
+                                         UserIds& out) noexcept;
+[[nodiscard]] Lookup find_group_name_in(const char* group_path, gid_t gid,
+                                        std::span<char> name) noexcept;
 
 /// user_groups() over a group(5) file. A missing file yields an empty list.
 [[nodiscard]] bool user_groups_in(const char* group_path, std::string_view name, gid_t primary,

@@ -2826,6 +2826,44 @@ void test_uidgid()
     for (const char* name : {"bad", "two", "nope", "whee", "wheels", "# wheel", "alice"})
         CHECK(group_unknown(gr, name));
     CHECK(group_unknown(tmp + "/no-such-group", "wheel"));
+
+    // find_group_name_in: by gid, the first group with it; names that do not fit.
+    {
+        char name[64];
+        CHECK(keel::find_group_name_in(gr.c_str(), 10, name) == keel::Lookup::found);
+        CHECK(std::string(name) == "wheel");
+        CHECK(keel::find_group_name_in(gr.c_str(), 80, name) == keel::Lookup::found);
+        CHECK(std::string(name) == "last");
+        CHECK(keel::find_group_name_in(gr.c_str(), 60, name) == keel::Lookup::found);
+        CHECK(std::string(name) == "lead"); // leading blanks are not part of the name
+        CHECK(keel::find_group_name_in(gr.c_str(), 12345, name) == keel::Lookup::unknown);
+        char tiny[4];
+        errno = 0;
+        CHECK(keel::find_group_name_in(gr.c_str(), 10, tiny) == keel::Lookup::error);
+        CHECK(errno == ERANGE);
+        CHECK(keel::find_group_name_in((tmp + "/no-such-group").c_str(), 10, name) ==
+              keel::Lookup::unknown);
+    }
+    // find_user_by_uid_in: the first user with that uid.
+    {
+        const std::string pw = tmp + "/passwd-by-uid";
+        CHECK(write_file(pw, "# x:x:5:5::/:/bin/sh\nbad:x:five:5::/:/bin/sh\n"
+                             "first:x:5:50::/:/bin/sh\nsecond:x:5:51::/:/bin/sh\nshort:x:6\n"));
+        keel::UserIds u{};
+        CHECK(keel::find_user_by_uid_in(pw.c_str(), 5, u) == keel::Lookup::found);
+        CHECK(u.uid == 5 && u.gid == 50);
+        CHECK(keel::find_user_by_uid_in(pw.c_str(), 6, u) == keel::Lookup::unknown);
+        CHECK(keel::find_user_by_uid_in(pw.c_str(), 7, u) == keel::Lookup::unknown);
+    }
+    // The libc side agrees on root.
+    {
+        char name[64];
+        keel::UserIds u{1, 1};
+        CHECK(keel::find_user_by_uid(0, u) == keel::Lookup::found);
+        CHECK(u.uid == 0 && u.gid == 0);
+        CHECK(keel::find_group_name(0, name) == keel::Lookup::found);
+        CHECK(std::string(name) == "root");
+    }
     {
         gid_t x = 1;
         errno = 0;
