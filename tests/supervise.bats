@@ -102,10 +102,23 @@ while [ ! -e "$KEEL_SV_TEST/go" ]; do sleep 0.02; done'
 
 # A run that logs the name of every catchable signal it gets to $T/sigs.
 RUN_SIGS='echo $$ > "$KEEL_SV_TEST/run.pid"
-for s in ALRM ABRT QUIT HUP TERM INT USR1 USR2 WINCH; do trap "echo $s >> \"$KEEL_SV_TEST/sigs\"" $s; done
+for s in ALRM ABRT QUIT HUP TERM INT USR1 USR2 WINCH; do
+    trap "echo $s >> \"$KEEL_SV_TEST/sigs\"" $s
+done
 while :; do sleep 1000 & p=$!; wait $p; kill $p 2>/dev/null; done'
 
 logged() { grep -qxF "$2" "$1"; }
+
+# warned MESSAGE: supervise logged "supervise $S: warning: MESSAGE".
+warned() { grep -qxF "supervise $S: warning: $1" "$S.log"; }
+
+# holds_lock PID [FILE]: PID holds a POSIX write lock (on FILE), as /proc/locks shows.
+holds_lock() {
+    local ino=
+    [ -z "${2:-}" ] || ino=$(stat -c %i "$2")
+    awk -v p="$1" -v i="$ino" '$2 == "POSIX" && $4 == "WRITE" && $5 == p &&
+        (i == "" || $6 ~ (":" i "$")) { f = 1 } END { exit !f }' /proc/locks
+}
 
 # --- Command line and start-up ---------------------------------------------------------------
 
@@ -130,7 +143,7 @@ logged() { grep -qxF "$2" "$1"; }
     [ "$(stat -c '%a %s' "$S/supervise/lock")" = "644 0" ]
     [ "$(stat -c %s "$S/supervise/death_tally")" = 0 ]
     [ "$(ls "$S/supervise" | tr '\n' ' ')" = "control death_tally lock status " ]
-    awk -v p="$(sv_pid "$S")" '$2 == "POSIX" && $4 == "WRITE" && $5 == p { f = 1 } END { exit !f }' /proc/locks
+    holds_lock "$(sv_pid "$S")" "$S/supervise/lock"
     # The death tally starts empty at every start.
     stop_sv "$S"
     printf '0123456789abcd' > "$S/supervise/death_tally"
@@ -394,7 +407,9 @@ echo $$ > "$KEEL_SV_TEST/run.pid"; wait'
 @test "control FINISH: signal, pause and restart bytes are ignored" {
     make_service "$S" "$RUN_SLEEP"
     mkfinish "$S" 'echo $$ > "$KEEL_SV_TEST/finish.pid"
-for s in ALRM ABRT QUIT HUP TERM INT USR1 USR2 WINCH; do trap "echo $s >> \"$KEEL_SV_TEST/sigs\"" $s; done
+for s in ALRM ABRT QUIT HUP TERM INT USR1 USR2 WINCH; do
+    trap "echo $s >> \"$KEEL_SV_TEST/sigs\"" $s
+done
 while [ ! -e "$KEEL_SV_TEST/go" ]; do sleep 0.02; done'
     echo 0 > "$S/timeout-finish"
     boot
@@ -446,7 +461,7 @@ while [ ! -e "$KEEL_SV_TEST/go" ]; do sleep 0.02; done'
     echo bogus > "$S/reload-signal"
     ctl "$S" l
     wait_for 5 eval '[ "$(grep -c HUP "$T/sigs")" = 2 ]'
-    grep -qxF "supervise $S: warning: invalid reload-signal" "$S.log"
+    warned "invalid reload-signal"
     ev su
 }
 
@@ -593,9 +608,10 @@ while [ ! -e "$KEEL_SV_TEST/go" ]; do sleep 0.02; done'
     ev sudDu
 }
 
-@test "control x: DOWN exits now; UP exits once down, stdin/stdout at once on /dev/null, seen by finish" {
+@test "control x: DOWN exits now; UP exits once down, stdio on /dev/null at once, seen by finish" {
     make_service "$S" "$RUN_SLEEP"
-    mkfinish "$S" 'i=$(readlink /proc/$$/fd/0) o=$(readlink /proc/$$/fd/1); echo "$i $o" > "$KEEL_SV_TEST/finish.fds"'
+    mkfinish "$S" 'i=$(readlink /proc/$$/fd/0) o=$(readlink /proc/$$/fd/1)
+echo "$i $o" > "$KEEL_SV_TEST/finish.fds"'
     boot
     ev su
     p=$(sv_pid "$S")
@@ -694,12 +710,12 @@ while [ ! -e "$KEEL_SV_TEST/go" ]; do sleep 0.02; done'
     start_sv "$S" "$T/sv-nobody"
     ctl "$S" U
     ev su
-    grep -qxF "supervise $S: warning: unable to unlink ./down file: Permission denied" "$S.log"
+    warned "unable to unlink ./down file: Permission denied"
     [ -e "$S/down" ]
     rm "$S/down"
     ctl "$S" D
     ev sudD
-    grep -qxF "supervise $S: warning: unable to create ./down file: Permission denied" "$S.log"
+    warned "unable to create ./down file: Permission denied"
     [ ! -e "$S/down" ]
     st_is "$S" 0 000f 08
 }
@@ -711,8 +727,8 @@ while [ ! -e "$KEEL_SV_TEST/go" ]; do sleep 0.02; done'
     wait_for 5 has_pid run
     before=$(st_hex "$S")
     # Every byte value but the command letters, twice.
-    perl -e 'my $c = "abqhkti12ypcPCKrlodDuUxOQ"; for (1..2) { for (0..255) { print chr($_) unless index($c, chr($_)) >= 0 } }' \
-        > "$T/garbage"
+    perl -e 'my $c = "abqhkti12ypcPCKrlodDuUxOQ";
+        for (1..2) { for (0..255) { print chr($_) unless index($c, chr($_)) >= 0 } }' > "$T/garbage"
     cat "$T/garbage" > "$S/supervise/control"
     quiet
     [ "$(st_hex "$S")" = "$before" ]
@@ -792,7 +808,7 @@ echo $$ > "$KEEL_SV_TEST/run.pid"; wait'
     ctl "$S" d
     ev sudD
     [ $(( $(now_ms) - t0 )) -ge 290 ]
-    grep -qxF "supervise $S: warning: finish script lifetime reached maximum value - sending it a SIGKILL" "$S.log"
+    warned "finish script lifetime reached maximum value - sending it a SIGKILL"
     echo 0 > "$S/timeout-finish"
     ctl "$S" u
     ev sudDu
@@ -829,7 +845,7 @@ echo $$ > "$KEEL_SV_TEST/run.pid"; wait'
     echo sigbogus > "$S/down-signal"
     ctl "$S" d
     wait_for 5 logged "$T/sigs" TERM
-    grep -qxF "supervise $S: warning: invalid down-signal" "$S.log"
+    warned "invalid down-signal"
     ctl "$S" k
     ev sudD
 }
@@ -853,7 +869,7 @@ echo $$ > "$KEEL_SV_TEST/run.pid"; wait'
     echo many > "$S/max-death-tally"
     ev sudDudDudDudDudD
     [ "$(stat -c %s "$S/supervise/death_tally")" = 42 ]
-    grep -qxF "supervise $S: warning: invalid max-death-tally" "$S.log"
+    warned "invalid max-death-tally"
     ctl "$S" O
 }
 
@@ -871,7 +887,7 @@ echo $$ > "$KEEL_SV_TEST/run.pid"; wait'
     echo 0 > "$S/notification-fd"
     boot
     ev su
-    grep -qxF "supervise $S: warning: invalid notification-fd" "$S.log"
+    warned "invalid notification-fd"
     ctl "$S" d
     ev sudD
     echo "3 " > "$S/notification-fd"
@@ -881,14 +897,14 @@ echo $$ > "$KEEL_SV_TEST/run.pid"; wait'
 }
 
 @test "lock-fd: run holds an exclusive POSIX lock on supervise/service-lock on that fd" {
-    make_service "$S" 'echo $$ > "$KEEL_SV_TEST/run.pid"; readlink /proc/$$/fd/7 > "$KEEL_SV_TEST/fd7"; exec sleep 1000'
+    make_service "$S" 'echo $$ > "$KEEL_SV_TEST/run.pid"
+readlink /proc/$$/fd/7 > "$KEEL_SV_TEST/fd7"; exec sleep 1000'
     echo 7 > "$S/lock-fd"
     boot
     ev su
     wait_for 5 test -s "$T/fd7"
     [ "$(cat "$T/fd7")" = "$S/supervise/service-lock" ]
-    ino=$(stat -c %i "$S/supervise/service-lock")
-    awk -v p="$(pid_of run)" -v i="$ino" '$2 == "POSIX" && $4 == "WRITE" && $5 == p && $6 ~ (":" i "$") { f = 1 } END { exit !f }' /proc/locks
+    holds_lock "$(pid_of run)" "$S/supervise/service-lock"
 }
 
 @test "lock-fd: a previous instance holding the lock: warning, the child blocks until it is free" {
@@ -901,8 +917,8 @@ echo $$ > "$KEEL_SV_TEST/run.pid"; wait'
     wait_for 5 has_pid holder
     boot
     ev su
-    grep -qxF "supervise $S: warning: a previous instance of the service wrote to the lock file!" "$S.log"
-    grep -qxF "supervise $S: warning: another instance of the service is already running, child will block" "$S.log"
+    warned "a previous instance of the service wrote to the lock file!"
+    warned "another instance of the service is already running, child will block"
     [ "$(stat -c %s "$S/supervise/service-lock")" = 0 ]
     quiet
     [ ! -e "$T/run.pid" ]
@@ -926,7 +942,7 @@ echo $$ > "$KEEL_SV_TEST/run.pid"; wait'
     wait_for 5 eval '[ "$(st flags "$S")" = 00 ]'
     kill "$(pid_of holder)"
     ev suU
-    awk -v p="$(pid_of run)" '$2 == "POSIX" && $4 == "WRITE" && $5 == p { f = 1 } END { exit !f }' /proc/locks
+    holds_lock "$(pid_of run)" "$S/supervise/service-lock"
 }
 
 @test "lock-fd: same as notification-fd: a warning and no start; invalid: ignored with a warning" {
@@ -934,14 +950,14 @@ echo $$ > "$KEEL_SV_TEST/run.pid"; wait'
     echo 3 > "$S/lock-fd"
     echo 3 > "$S/notification-fd"
     boot
-    wait_for 5 grep -qxF "supervise $S: warning: unable to start service: notification-fd and lock-fd are the same" "$S.log"
+    wait_for 5 warned "unable to start service: notification-fd and lock-fd are the same"
     quiet
     [ ! -e "$T/run.pid" ]
     ev s
     echo 99999999 > "$S/lock-fd"
     ctl "$S" u
     ev su
-    grep -qxF "supervise $S: warning: invalid lock-fd" "$S.log"
+    warned "invalid lock-fd"
 }
 
 @test "flag-newpidns: run is pid 1 of a new PID namespace" {
@@ -963,7 +979,7 @@ echo $$ > "$KEEL_SV_TEST/run.pid"; wait'
     boot
     quiet 3
     [ "$(grep -c . "$S.log")" = 1 ]
-    grep -qxF "supervise $S: warning: unable to spawn ./run (waiting 60 seconds): No such file or directory" "$S.log"
+    warned "unable to spawn ./run (waiting 60 seconds): No such file or directory"
     ev s
     # CPU time of supervise so far: a few ticks at most.
     ticks=$(awk '{ print $14 + $15 }' "/proc/$(sv_pid "$S")/stat")
@@ -977,7 +993,7 @@ echo $$ > "$KEEL_SV_TEST/run.pid"; wait'
     ctl "$S" u
     quiet 2
     [ "$(grep -c 'unable to spawn' "$S.log")" = 2 ]
-    grep -qxF "supervise $S: warning: unable to spawn ./run (waiting 60 seconds): Permission denied" "$S.log"
+    warned "unable to spawn ./run (waiting 60 seconds): Permission denied"
     ev sudD
 }
 
@@ -1089,6 +1105,35 @@ echo $$ > "$KEEL_SV_TEST/run.pid"; exec sleep 1000'
     for i in 1 2 3 4 5; do ctl "$S" uOpcO; done
     quiet
     [ "$(ls "$S/supervise" | tr '\n' ' ')" = "control death_tally lock status " ]
+}
+
+@test "an unwritable status or death tally: a warning each time, and supervision goes on" {
+    make_service "$S" "$RUN_SLEEP"
+    boot
+    ev su
+    mkdir "$S/supervise/status.new" "$S/supervise/death_tally.new"
+    ctl "$S" d
+    ev sudD
+    warned "unable to write status file: Is a directory"
+    warned "unable to write supervise/death_tally: Is a directory"
+    rmdir "$S/supervise/status.new" "$S/supervise/death_tally.new"
+    rm -f "$T/run.pid"
+    ctl "$S" u
+    ev sudDu
+    wait_for 5 has_pid run
+    wait_for 5 st_is "$S" "$(pid_of run)" 000f 04
+}
+
+@test "lock-fd: supervise/service-lock cannot be opened: warning, retry in 60 s" {
+    make_service "$S" "$RUN_SLEEP"
+    echo 5 > "$S/lock-fd"
+    mkdir -p "$S/supervise/service-lock"
+    boot
+    wait_for 5 warned "unable to open supervise/service-lock for writing (waiting 60 seconds): $(
+        )Is a directory"
+    quiet
+    ev s
+    [ ! -e "$T/run.pid" ]
 }
 
 @test "1000 restarts leak no descriptor" {

@@ -269,14 +269,8 @@ void send(const Sv& sv, std::string_view events)
 
 using Action = void (*)(Sv&);
 
-void dispatch(Sv& sv, Ev e);
-
 void nop(Sv&) {}
-
-void bail(Sv& sv)
-{
-    sv.running = false;
-}
+void bail(Sv& sv) { sv.running = false; }
 
 template <class... A>
 void retry_later(Sv& sv, const A&... what)
@@ -404,7 +398,7 @@ void up_died(Sv& sv)
 void lastup_died(Sv& sv)
 {
     if (run_died(sv)) sv.state = State::lastfinish;
-    else bail(sv);
+    else bail(sv); // down already: dD was sent
 }
 
 void finish_died(Sv& sv)
@@ -417,11 +411,7 @@ void finish_died(Sv& sv)
     }
 }
 
-void lastfinish_died(Sv& sv)
-{
-    finish_died(sv);
-    bail(sv);
-}
+void lastfinish_died(Sv& sv) { finish_died(sv); bail(sv); }
 
 void down_timeout(Sv& sv)
 {
@@ -459,52 +449,19 @@ void up_ready(Sv& sv)
     send(sv, "U");
 }
 
-void want_down(Sv& sv)
+void set_wantup(Sv& sv, bool up)
 {
-    sv.status.wantup = false;
+    sv.status.wantup = up;
     announce(sv);
 }
 
-void want_up(Sv& sv)
-{
-    sv.status.wantup = true;
-    announce(sv);
-}
-
-void want_down_file(Sv& sv)
-{
-    add_down();
-    want_down(sv);
-}
-
-void want_up_file(Sv& sv)
-{
-    del_down();
-    want_up(sv);
-}
-
-void down_once(Sv& sv)
-{
-    want_down(sv);
-    try_start(sv);
-}
-
-void down_up(Sv& sv)
-{
-    want_up(sv);
-    try_start(sv);
-}
-
-void down_up_file(Sv& sv)
-{
-    del_down();
-    down_up(sv);
-}
-
-void kill_sig(Sv& sv)
-{
-    kill(sv.pid, sv.sig);
-}
+void want_down(Sv& sv) { set_wantup(sv, false); }
+void want_up(Sv& sv) { set_wantup(sv, true); }
+void want_down_file(Sv& sv) { add_down(); want_down(sv); }
+void want_up_file(Sv& sv) { del_down(); want_up(sv); }
+void down_once(Sv& sv) { want_down(sv); try_start(sv); }
+void down_up(Sv& sv) { want_up(sv); try_start(sv); }
+void down_up_file(Sv& sv) { del_down(); down_up(sv); }
 
 void set_paused(Sv& sv, bool group, int sig, bool paused)
 {
@@ -518,21 +475,10 @@ void pause_pid(Sv& sv) { set_paused(sv, false, SIGSTOP, true); }
 void cont_pid(Sv& sv) { set_paused(sv, false, SIGCONT, false); }
 void pause_pgrp(Sv& sv) { set_paused(sv, true, SIGSTOP, true); }
 void cont_pgrp(Sv& sv) { set_paused(sv, true, SIGCONT, false); }
-
-void kill_pgrp(Sv& sv)
-{
-    killpg(sv.pid, SIGKILL);
-}
-
-void restart(Sv& sv)
-{
-    kill(sv.pid, read_signal("down-signal", SIGTERM));
-}
-
-void reload(Sv& sv)
-{
-    kill(sv.pid, read_signal("reload-signal", SIGHUP));
-}
+void kill_pgrp(Sv& sv) { killpg(sv.pid, SIGKILL); }
+void kill_sig(Sv& sv) { kill(sv.pid, sv.sig); }
+void restart(Sv& sv) { kill(sv.pid, read_signal("down-signal", SIGTERM)); }
+void reload(Sv& sv) { kill(sv.pid, read_signal("reload-signal", SIGHUP)); }
 
 // d: the down-signal, then SIGCONT so a stopped service can act on it; arm timeout-kill.
 void up_down(Sv& sv)
@@ -545,11 +491,7 @@ void up_down(Sv& sv)
     sv.deadline = ms ? keel::deadline_in(ms) : keel::no_deadline;
 }
 
-void up_down_file(Sv& sv)
-{
-    add_down();
-    up_down(sv);
-}
+void up_down_file(Sv& sv) { add_down(); up_down(sv); }
 
 // Once exiting, stdin and stdout go to /dev/null, so the last finish (and a logger reading
 // our stdout) sees them closed.
@@ -564,23 +506,9 @@ void close_std(Sv& sv)
     }
 }
 
-void up_exit(Sv& sv)
-{
-    sv.state = State::lastup;
-    close_std(sv);
-}
-
-void up_term(Sv& sv)
-{
-    up_exit(sv);
-    up_down(sv);
-}
-
-void finish_exit(Sv& sv)
-{
-    sv.state = State::lastfinish;
-    close_std(sv);
-}
+void up_exit(Sv& sv) { sv.state = State::lastup; close_std(sv); }
+void up_term(Sv& sv) { up_exit(sv); up_down(sv); }
+void finish_exit(Sv& sv) { sv.state = State::lastfinish; close_std(sv); }
 
 void interrupt(Sv& sv)
 {
@@ -711,7 +639,8 @@ bool make_dir(const char* path, mode_t mode)
     if (errno != EEXIST) keel::die_sys(keel::exit_sys, "unable to mkdir ", path);
     struct stat st;
     if (stat(path, &st) == 0) {
-        if (!S_ISDIR(st.st_mode)) keel::die(keel::exit_usage, path, " exists and is not a directory");
+        if (!S_ISDIR(st.st_mode))
+            keel::die(keel::exit_usage, path, " exists and is not a directory");
         return false;
     }
     if (errno != ENOENT) keel::die_sys(keel::exit_sys, "unable to stat ", path);
@@ -791,7 +720,8 @@ int main(int argc, char** argv)
     struct sigaction ign {};
     ign.sa_handler = SIG_IGN;
     sigemptyset(&ign.sa_mask);
-    if (sigaction(SIGPIPE, &ign, nullptr) < 0) keel::die_sys(keel::exit_sys, "unable to ignore SIGPIPE");
+    if (sigaction(SIGPIPE, &ign, nullptr) < 0)
+        keel::die_sys(keel::exit_sys, "unable to ignore SIGPIPE");
     keel::SignalFd sigs;
     if (!sigs.open(trapped)) keel::die_sys(keel::exit_sys, "unable to trap signals");
 
