@@ -25,7 +25,8 @@ template <class Fn>
 bool for_each_listener(int dirfd, Fn fn) noexcept
 {
     if (lseek(dirfd, 0, SEEK_SET) < 0) return false;
-    alignas(dirent64) char buf[4096];
+    // Small on purpose: supervise calls this on every event, and stack it touches stays dirty.
+    alignas(dirent64) char buf[1024];
     for (;;) {
         const ssize_t n = getdents64(dirfd, buf, sizeof buf);
         if (n < 0) {
@@ -63,7 +64,7 @@ bool make_fifodir(const char* path, bool is_public, gid_t gid, bool force) noexc
         struct stat st;
         if (stat(path, &st) < 0) return false;
         if (!S_ISDIR(st.st_mode)) {
-            errno = EEXIST;
+            errno = ENOTDIR;
             return false;
         }
         if (!force) return true;

@@ -62,6 +62,18 @@ int Watch::wait(const Goal& g, std::int64_t deadline_ms, int extra_fd, void (*on
                 void* ctx) noexcept
 {
     int failures = 0;
+    // Applies the pending events of every service, stopping at the first byte that reaches the
+    // goal (as s6 does) and keeping the rest for a later wait().
+    auto drain = [&]() {
+        for (std::size_t i = 0; i < n_; ++i) {
+            Entry& s = e_[i];
+            while (s.pos < s.len) {
+                if (apply(s, s.pending[s.pos++], g)) ++failures;
+                if (reached(g)) return true;
+            }
+        }
+        return reached(g);
+    };
     // One pollfd per service, plus the extra one; the caller bounds n (argv).
     constexpr std::size_t max_fds = 1024;
     if (n_ + 1 > max_fds) {
@@ -70,7 +82,7 @@ int Watch::wait(const Goal& g, std::int64_t deadline_ms, int extra_fd, void (*on
     }
     pollfd fds[max_fds];
     for (;;) {
-        if (reached(g)) return failures;
+        if (drain()) return failures;
         std::size_t nfds = 0;
         for (std::size_t i = 0; i < n_; ++i) fds[nfds++] = {e_[i].events.fd(), POLLIN, 0};
         if (extra_fd >= 0) fds[nfds++] = {extra_fd, POLLIN, 0};
@@ -85,18 +97,14 @@ int Watch::wait(const Goal& g, std::int64_t deadline_ms, int extra_fd, void (*on
             if (errno == EINTR) continue;
             return wait_error;
         }
-        if (r == 0) continue; // the deadline check above decides
         if (extra_fd >= 0 && fds[n_].revents && on_extra) on_extra(ctx);
         for (std::size_t i = 0; i < n_; ++i) {
             if (!fds[i].revents) continue;
-            char buf[256];
-            const ssize_t n = e_[i].events.read(buf, sizeof buf);
+            Entry& s = e_[i];
+            const ssize_t n = s.events.read(s.pending, sizeof s.pending);
             if (n < 0) return wait_error;
-            for (ssize_t k = 0; k < n; ++k) {
-                if (apply(e_[i], buf[k], g)) ++failures;
-                // s6 stops at the first event that reaches the goal.
-                if (reached(g)) return failures;
-            }
+            s.pos = 0;
+            s.len = static_cast<unsigned short>(n);
         }
     }
 }

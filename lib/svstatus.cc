@@ -33,21 +33,28 @@ bool sv_path(PathBuf<>& path, const char* dir, std::string_view name) noexcept
     return path.set(dir, "/supervise/", name);
 }
 
-// Writes data to DIR/supervise/NAME.new, then renames it to DIR/supervise/NAME.
-bool replace_file(const char* dir, std::string_view name, const char* data,
-                  std::size_t len) noexcept
+// DIR/supervise, open as a directory.
+Fd open_svdir(const char* dir) noexcept
 {
-    PathBuf<> tmp, dst;
-    if (!sv_path(dst, dir, name) || !tmp.set(dst.view(), ".new")) return false;
-    Fd fd = open_file(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    PathBuf<> path;
+    if (!path.set(dir, "/supervise")) return Fd();
+    return open_file(path.c_str(), O_RDONLY | O_DIRECTORY);
+}
+
+// Writes data to NAME.new in the directory svdir, then renames it to NAME. Names are short and
+// fixed, so no path buffer is needed (supervise calls this on every change).
+bool replace_file_at(int svdir, const char* name, const char* tmpname, const char* data,
+                     std::size_t len) noexcept
+{
+    Fd fd = open_at(svdir, tmpname, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (!fd) return false;
     if (!write_all(fd.get(), data, len)) {
-        unlink(tmp.c_str());
+        unlinkat(svdir, tmpname, 0);
         return false;
     }
     fd.reset();
-    if (std::rename(tmp.c_str(), dst.c_str()) < 0) {
-        unlink(tmp.c_str());
+    if (renameat(svdir, tmpname, svdir, name) < 0) {
+        unlinkat(svdir, tmpname, 0);
         return false;
     }
     return true;
@@ -72,7 +79,8 @@ bool status_unpack(std::span<const char> in, Status& out) noexcept
         return false;
     }
     Status s;
-    if (!tai_unpack(in.subspan<0, 12>(), s.stamp) || !tai_unpack(in.subspan<12, 12>(), s.readystamp))
+    if (!tai_unpack(in.subspan<0, 12>(), s.stamp) ||
+        !tai_unpack(in.subspan<12, 12>(), s.readystamp))
         return false;
     s.pid = get_be(in.data() + 24, 8);
     std::size_t rest = 32;
@@ -113,11 +121,17 @@ std::string_view status_error(int e) noexcept
     }
 }
 
-bool status_write(const char* dir, const Status& s) noexcept
+bool status_write_at(int svdir, const Status& s) noexcept
 {
     char buf[status_len];
     status_pack(s, buf);
-    return replace_file(dir, "status", buf, sizeof buf);
+    return replace_file_at(svdir, "status", "status.new", buf, sizeof buf);
+}
+
+bool status_write(const char* dir, const Status& s) noexcept
+{
+    Fd d = open_svdir(dir);
+    return d && status_write_at(d.get(), s);
 }
 
 void death_pack(const Death& d, std::span<char, tally_record_len> out) noexcept
@@ -150,23 +164,21 @@ Death death_from_wstat(int wstat, const Tai64n& when) noexcept
     return d;
 }
 
-bool tally_append(const char* dir, const Death& d, unsigned max) noexcept
+bool tally_append_at(int svdir, const Death& d, unsigned max) noexcept
 {
-    PathBuf<> tmp, dst;
-    if (!sv_path(dst, dir, "death_tally") || !tmp.set(dst.view(), ".new")) return false;
-    Fd out = open_file(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    Fd out = open_at(svdir, "death_tally.new", O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (!out) return false;
     bool ok = true;
     if (max) {
         // Copy the last max-1 old records, then add the new one.
-        if (Fd in = open_read(dst.c_str())) {
+        if (Fd in = open_at(svdir, "death_tally", O_RDONLY)) {
             struct stat st;
             if (fstat(in.get(), &st) == 0 && st.st_size % tally_record_len == 0) {
                 const auto have = static_cast<std::size_t>(st.st_size) / tally_record_len;
                 const std::size_t keep = have < max ? have : max - 1;
                 std::size_t left = keep * tally_record_len;
                 off_t at = static_cast<off_t>((have - keep) * tally_record_len);
-                char buf[tally_record_len * 73];
+                char buf[tally_record_len * 36];
                 while (ok && left) {
                     const std::size_t want = left < sizeof buf ? left : sizeof buf;
                     ssize_t r;
@@ -184,16 +196,23 @@ bool tally_append(const char* dir, const Death& d, unsigned max) noexcept
         ok = ok && write_all(out.get(), rec, sizeof rec);
     }
     out.reset();
-    if (!ok || std::rename(tmp.c_str(), dst.c_str()) < 0) {
-        unlink(tmp.c_str());
+    if (!ok || renameat(svdir, "death_tally.new", svdir, "death_tally") < 0) {
+        unlinkat(svdir, "death_tally.new", 0);
         return false;
     }
     return true;
 }
 
+bool tally_append(const char* dir, const Death& d, unsigned max) noexcept
+{
+    Fd sv = open_svdir(dir);
+    return sv && tally_append_at(sv.get(), d, max);
+}
+
 bool tally_clear(const char* dir) noexcept
 {
-    return replace_file(dir, "death_tally", "", 0);
+    Fd sv = open_svdir(dir);
+    return sv && replace_file_at(sv.get(), "death_tally", "death_tally.new", "", 0);
 }
 
 bool TallyReader::open(const char* dir, std::size_t last) noexcept

@@ -88,8 +88,6 @@ WaitResult run_wait(const WaitPlan& plan, char* const* dirs, std::size_t n) noex
     Ctx ctx{&w, &sigs};
     WaitResult res;
     if (!w.start(dirs)) {
-        // make_fifodir()'s EEXIST: event exists and is not a directory.
-        if (errno == EEXIST) errno = ENOTDIR;
         res = error(w.failed_step(), dirs[w.failed_index()]);
         // Watch fails in one of two steps: subscribing, or reading the status.
         res.status = std::string_view(w.failed_step()).starts_with("read status");

@@ -300,6 +300,30 @@ make_unsupervised() {
     done
 }
 
+@test "svc -wr: down and up arriving in one read still end the wait" {
+    # The waiter is stopped while the service goes down and up again, so it reads "dDu" at
+    # once: the first phase ends at "d" and the second must go on with "Du" (it used to hang).
+    for sv in $(supervisors); do
+        d=$T/$(sv_name "$sv")
+        make_service "$d"
+        start_sv "$d" "$sv"
+        wait_for 5 is_up "$d"
+        pid=$(st_pid "$d")
+        svc -wr -T 8000 "$d" 3>&- &
+        waiter=$!
+        track_pid $waiter
+        wait_for 5 listening "$d"
+        kill -STOP "$waiter"
+        printf r > "$d/supervise/control"
+        wait_for 5 is_up_again "$d" "$pid"
+        kill -CONT "$waiter"
+        wait "$waiter"
+        no_listener "$d"
+        stop_sv "$d"
+    done
+}
+is_up_again() { is_up "$1" && [ "$(st_pid "$1")" != "$2" ]; }
+
 @test "svc -w -T: timeout is 99, and no FIFO is left in event/" {
     for sv in $(supervisors); do
         d=$T/$(sv_name "$sv")

@@ -35,10 +35,7 @@ int main(int argc, char** argv)
     argv += opts.index();
     argc -= opts.index();
     if (argc != 1) keel::die_usage(usage);
-    if (!keel::ftrig::make_fifodir(argv[0], !restricted, gid, force)) {
-        // The lib's EEXIST means "exists but is not a directory".
-        if (errno == EEXIST) errno = ENOTDIR;
+    if (!keel::ftrig::make_fifodir(argv[0], !restricted, gid, force))
         keel::die_sys(keel::exit_sys, "unable to create fifodir at ", argv[0]);
-    }
     return 0;
 }

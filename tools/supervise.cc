@@ -88,6 +88,7 @@ struct Sv {
     std::int64_t ready_restart = 0;         // when ready: the earliest restart (ready + 1 s)
     keel::Fd notify;                        // the readiness pipe while run is up
     int event_dir = -1;
+    int sv_dir = -1;                        // supervise/, where status and death_tally live
     int wstat = 0;                          // the death Ev::died is about
     int sig = 0;                            // the signal of Ev::kill
     bool running = true;                    // false: leave the loop and exit
@@ -256,7 +257,8 @@ pid_t spawn_child(const Child& c)
 
 void announce(const Sv& sv)
 {
-    if (!keel::sv::status_write(".", sv.status)) keel::warn_sys("unable to write status file");
+    if (!keel::sv::status_write_at(sv.sv_dir, sv.status))
+        keel::warn_sys("unable to write status file");
 }
 
 void send(const Sv& sv, std::string_view events)
@@ -346,7 +348,8 @@ void record_death(const Sv& sv)
     unsigned max = read_uint("max-death-tally").value_or(keel::sv::default_death_tally);
     if (max > keel::sv::max_death_tally_limit) max = keel::sv::max_death_tally_limit;
     if (!max) return;
-    if (!keel::sv::tally_append(".", keel::sv::death_from_wstat(sv.wstat, sv.status.stamp), max))
+    const auto death = keel::sv::death_from_wstat(sv.wstat, sv.status.stamp);
+    if (!keel::sv::tally_append_at(sv.sv_dir, death, max))
         keel::warn_sys("unable to write supervise/death_tally");
 }
 
@@ -725,6 +728,9 @@ int main(int argc, char** argv)
     keel::SignalFd sigs;
     if (!sigs.open(trapped)) keel::die_sys(keel::exit_sys, "unable to trap signals");
 
+    keel::Fd svdir = keel::open_file("supervise", O_RDONLY | O_DIRECTORY);
+    if (!svdir) keel::die_sys(keel::exit_sys, "unable to open supervise");
+    sv.sv_dir = svdir.get();
     keel::Fd event = keel::open_file("event", O_RDONLY | O_DIRECTORY);
     if (!event) keel::die_sys(keel::exit_sys, "unable to open event");
     sv.event_dir = event.get();

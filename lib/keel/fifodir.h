@@ -23,7 +23,7 @@ inline constexpr mode_t restricted_mode = 03730;
 
 /// Makes the fifodir path if it does not exist: public (01733) or restricted to group gid
 /// (03730, group gid). With force, an existing directory gets that mode and group too.
-/// False with errno (EEXIST if path exists and is not a directory).
+/// False with errno (ENOTDIR if path exists and is not a directory).
 [[nodiscard]] bool make_fifodir(const char* path, bool is_public, gid_t gid, bool force) noexcept;
 
 /// Sends events to every listener of the fifodir open as dirfd (one write each). A FIFO with

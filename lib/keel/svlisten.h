@@ -31,6 +31,10 @@ public:
         ftrig::Listener events;
         bool up = false;
         bool ready = false;
+        // Events read but not applied yet: wait() stops at the byte that reaches its goal,
+        // and the next wait() (-r's second phase) goes on from there.
+        char pending[256];
+        unsigned short pos = 0, len = 0;
     };
 
     Watch(Entry* storage, std::size_t n) noexcept : e_(storage), n_(n) {}

@@ -57,6 +57,8 @@ void status_pack(const Status& s, std::span<char, status_len> out) noexcept;
 
 /// Writes DIR/supervise/status atomically: status.new, then rename. False with errno.
 [[nodiscard]] bool status_write(const char* dir, const Status& s) noexcept;
+/// The same, given DIR/supervise open as svdir (what supervise does: no path to build).
+[[nodiscard]] bool status_write_at(int svdir, const Status& s) noexcept;
 
 /// One death_tally record: when, the exit byte (exit code, or 128+signal) and the signal.
 struct Death {
@@ -75,6 +77,8 @@ void death_pack(const Death& d, std::span<char, tally_record_len> out) noexcept;
 /// left empty), through death_tally.new and a rename. A file whose size is not a multiple of
 /// 14 counts as empty. Streams through a small buffer. False with errno.
 [[nodiscard]] bool tally_append(const char* dir, const Death& d, unsigned max) noexcept;
+/// The same, given DIR/supervise open as svdir.
+[[nodiscard]] bool tally_append_at(int svdir, const Death& d, unsigned max) noexcept;
 
 /// Empties DIR/supervise/death_tally atomically (an empty .new renamed over it).
 [[nodiscard]] bool tally_clear(const char* dir) noexcept;
