@@ -997,6 +997,22 @@ readlink /proc/$$/fd/7 > "$KEEL_SV_TEST/fd7"; exec sleep 1000'
     ev sudD
 }
 
+@test "run with the x bit that still cannot be executed (no #! line): retried in 60 s" {
+    # The exec fails (ENOEXEC) in the child: supervise learns it before announcing anything.
+    mkdir -p "$S"
+    printf '\177ELF not really\n' > "$S/run"
+    chmod 755 "$S/run"
+    mkfinish "$S" 'echo ran > "$KEEL_SV_TEST/finish.ran"'
+    boot
+    wait_for 5 warned "unable to spawn ./run (waiting 60 seconds): Exec format error"
+    quiet 2.5
+    ev s
+    [ "$(grep -c 'unable to spawn' "$S.log")" = 1 ]
+    [ ! -e "$T/finish.ran" ]
+    [ ! -s "$S/supervise/death_tally" ]
+    [ "$(st pid "$S")" = 0 ]
+}
+
 @test "run gets ./run NAME, its own session, an empty signal mask, SIGPIPE default, no supervise fd" {
     make_service "$S" 'echo "$0 $*" > "$KEEL_SV_TEST/args"
 for f in /proc/$$/fd/*; do readlink "$f"; done > "$KEEL_SV_TEST/fds"

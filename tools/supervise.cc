@@ -181,16 +181,25 @@ struct Child {
     bool newpidns = false;
 };
 
-[[noreturn]] void child_fail(int report, int e) noexcept
+// Where a child that fails before its exec leaves its errno: after vfork, in the parent's
+// memory; after fork, in a close-on-exec pipe the parent reads (EOF means the exec worked).
+struct Report {
+    volatile int* shared = nullptr;
+    int fd = -1;
+};
+
+[[noreturn]] void child_fail(const Report& r, int e) noexcept
 {
-    if (report >= 0) (void)keel::write_all(report, &e, sizeof e);
+    if (r.shared) *r.shared = e;
+    else if (r.fd >= 0) (void)keel::write_all(r.fd, &e, sizeof e);
     _exit(keel::exec_failure_code(e));
 }
 
-// Between fork and exec: only async-signal-safe calls. report is the close-on-exec pipe that
-// tells the parent our errno if anything fails before the exec.
-[[noreturn]] void child_exec(const Child& c, int report) noexcept
+// Between fork and exec: only async-signal-safe calls, and nothing that touches memory the
+// parent uses (after vfork we run on its memory until the exec).
+[[noreturn]] void child_exec(const Child& c, Report rep) noexcept
 {
+    int& report = rep.fd;
     // First lift every descriptor we need above every target, so no dup2 clobbers another,
     // and keep one copy of each: the report pipe must reach EOF when we close it, and a POSIX
     // lock dies with the first close of any descriptor of its file (close-on-exec included).
@@ -199,13 +208,13 @@ struct Child {
     for (int* fd : {&report, &notif, &lock}) {
         if (*fd < 0 || *fd > top) continue;
         const int moved = fcntl(*fd, F_DUPFD_CLOEXEC, top + 1);
-        if (moved < 0) child_fail(report, errno);
+        if (moved < 0) child_fail(rep, errno);
         if (*fd != c.notif_to && *fd != c.lock_to) close(*fd); // else dup2 replaces it
         *fd = moved;
     }
-    if (notif >= 0 && !keel::fd_copy(c.notif_to, notif)) child_fail(report, errno);
+    if (notif >= 0 && !keel::fd_copy(c.notif_to, notif)) child_fail(rep, errno);
     if (lock >= 0) {
-        if (!keel::fd_copy(c.lock_to, lock)) child_fail(report, errno);
+        if (!keel::fd_copy(c.lock_to, lock)) child_fail(rep, errno);
         close(lock);
     }
     setsid();
@@ -216,7 +225,7 @@ struct Child {
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
     if (lock >= 0 && !keel::lock_fd(c.lock_to, keel::LockKind::Exclusive, keel::lock_no_wait)) {
-        if (errno != EBUSY) child_fail(report, errno);
+        if (errno != EBUSY) child_fail(rep, errno);
         // Another instance holds it: we will block, so release the parent first.
         close(report);
         report = -1;
@@ -224,13 +233,26 @@ struct Child {
             _exit(keel::exit_sys);
     }
     execve(c.argv[0], c.argv, environ);
-    child_fail(report, errno);
+    child_fail(rep, errno);
 }
 
 // Starts a child in a new session. Returns its pid once it has exec'd (or is blocked on its
 // lock), or -1 with errno (the child's, if it failed before its exec).
 pid_t spawn_child(const Child& c)
 {
+    // vfork: no page tables to copy, and we sleep until the exec anyway. Not when the child
+    // may block on its lock (we must not sleep with it), nor for a new pid namespace.
+    if (!c.newpidns && c.lock_from < 0) {
+        volatile int e = 0;
+        const pid_t pid = vfork();
+        if (pid < 0) return -1;
+        if (pid == 0) child_exec(c, Report{.shared = &e});
+        if (!e) return pid;
+        int wstat;
+        (void)keel::wait_pid(pid, wstat);
+        errno = e;
+        return -1;
+    }
     keel::Fd rd, wr;
     if (!keel::make_pipe(rd, wr)) return -1;
     // A bare clone behaves like fork (no new stack: the child runs on a copy of ours); zero
@@ -239,7 +261,7 @@ pid_t spawn_child(const Child& c)
         ? static_cast<pid_t>(syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, 0, 0, 0, 0))
         : fork();
     if (pid < 0) return -1;
-    if (pid == 0) child_exec(c, wr.get());
+    if (pid == 0) child_exec(c, Report{.fd = wr.get()});
     wr.reset();
     int e = 0;
     const ssize_t n = keel::read_full(rd.get(), &e, sizeof e);
@@ -377,7 +399,9 @@ bool run_died(Sv& sv)
     keel::NumText pgid = keel::fmt_number(dead);
     char finish[] = "./finish";
     char* const argv[] = {finish, c_number(code), c_number(sig), sv.name, c_number(pgid), nullptr};
-    const pid_t pid = spawn_child(Child{.argv = argv});
+    // Most services have no finish: do not create a process only to learn that.
+    const bool none = access(finish, F_OK) < 0 && errno == ENOENT;
+    const pid_t pid = none ? -1 : spawn_child(Child{.argv = argv});
     if (pid < 0) {
         if (errno != ENOENT) keel::warn_sys("unable to spawn ./finish");
         down_and_ready(sv, "dD");
