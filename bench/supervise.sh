@@ -29,8 +29,8 @@
 # and the harness rotates over RT_SERVICES (30) of them, restarting each only once it has been
 # ready for 1.05 s: every round measures an immediate restart, for both supervisors alike.
 # Client runs that hang are killed after CLIENT_TIMEOUT (5) seconds and counted apart: s6 2.11's
-# s6-svlisten1 -r (and keel's svc -wr, which follows the same algorithm) can miss the restart
-# when `dD`, `u` and `U` reach its FIFO in one read, which happens on a loaded machine.
+# s6-svlisten1 -r can miss the restart when `dD`, `u` and `U` reach its FIFO in one read, which
+# happens on a loaded machine (keel's svc -wr keeps the unread events for its second phase).
 # Figures vary with load: run on an otherwise idle machine.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)

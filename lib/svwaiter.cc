@@ -1,6 +1,8 @@
 // The common body of svwait, svlisten1 and svlisten (keel/svwaiter.h).
 #include "keel/svwaiter.h"
 
+#include "keel/err.h"
+#include "keel/svstatus.h"
 #include "keel/proc.h"
 #include "keel/waitsig.h"
 
@@ -91,6 +93,8 @@ WaitResult run_wait(const WaitPlan& plan, char* const* dirs, std::size_t n) noex
         res = error(w.failed_step(), dirs[w.failed_index()]);
         // Watch fails in one of two steps: subscribing, or reading the status.
         res.status = std::string_view(w.failed_step()).starts_with("read status");
+    } else if (const int code = plan.after_start ? plan.after_start(plan.ctx) : 0) {
+        res = {.end = WaitEnd::aborted, .code = code};
     } else if (plan.prog && spawn(plan.prog) < 0) {
         res = error("spawn ", plan.prog[0]);
     } else {
@@ -102,6 +106,20 @@ WaitResult run_wait(const WaitPlan& plan, char* const* dirs, std::size_t n) noex
     }
     w.stop();
     return res;
+}
+
+void exit_unless_failures(const WaitResult& r) noexcept
+{
+    switch (r.end) {
+    case WaitEnd::reached: exit_now(0);
+    case WaitEnd::aborted: exit_now(r.code);
+    case WaitEnd::timeout: die(99, "timed out");
+    case WaitEnd::failures: return;
+    case WaitEnd::error: break;
+    }
+    if (r.status) die(exit_sys, "unable to read status for ", r.object, ": ", status_error(r.err));
+    errno = r.err;
+    die_sys(exit_sys, "unable to ", r.what, r.object);
 }
 
 } // namespace keel::sv

@@ -324,6 +324,27 @@ make_unsupervised() {
 }
 is_up_again() { is_up "$1" && [ "$(st_pid "$1")" != "$2" ]; }
 
+@test "svc -w told to stop (TERM, INT, HUP) removes its FIFO and dies of the signal" {
+    for sv in $(supervisors); do
+        d=$T/$(sv_name "$sv")
+        make_service "$d"
+        start_sv "$d" "$sv"
+        wait_for 5 is_up "$d"
+        for sig in TERM INT HUP; do
+            svc -wd -T 8000 "$d" 3>&- &
+            waiter=$!
+            track_pid $waiter
+            wait_for 5 listening "$d"
+            kill -"$sig" "$waiter"
+            status=0
+            wait "$waiter" || status=$?
+            [ "$status" -eq $((128 + $(kill -l "$sig"))) ]
+            no_listener "$d"
+        done
+        stop_sv "$d"
+    done
+}
+
 @test "svc -w -T: timeout is 99, and no FIFO is left in event/" {
     for sv in $(supervisors); do
         d=$T/$(sv_name "$sv")

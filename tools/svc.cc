@@ -8,16 +8,13 @@
 #include "keel/path.h"
 #include "keel/sig.h"
 #include "keel/svcontrol.h"
-#include "keel/svlisten.h"
-#include "keel/svstatus.h"
+#include "keel/svwaiter.h"
 #include "keel/tai.h"
 
 #include <array>
 #include <cerrno>
 #include <csignal>
 #include <cstdint>
-#include <cstdlib>
-#include <new>
 #include <string_view>
 #include <unistd.h>
 
@@ -43,8 +40,6 @@ constexpr std::array<SigLetter, 12> sig_letters{{
 constexpr std::size_t max_commands = 62;
 
 // A count of failures seen while waiting is the exit code; it stays below the timeout's 99.
-constexpr int exit_timeout = 99;
-constexpr int max_failure_code = 98;
 
 struct Request {
     std::array<char, max_commands> cmds{};
@@ -143,56 +138,37 @@ char check_readiness(char wait, int n, char* const* dirs)
     return missing ? (wait == 'U' ? 'u' : 'r') : wait;
 }
 
-// Stops listening (no FIFO is left in any event/), then exits with the outcome of a wait.
-void finish_wait(keel::sv::Watch& watch, int r)
+// svc -w: listen first (run_wait subscribes and reads every status, then calls send_letters),
+// so that no event caused by the letters can be missed; SIGTERM and friends still remove the
+// FIFOs.
+struct Letters {
+    int n;
+    char* const* dirs;
+    std::string_view cmds;
+};
+
+int send_letters(void* p) noexcept
 {
-    if (r == 0) return;
-    watch.stop();
-    if (r == keel::sv::wait_timeout) keel::die(exit_timeout, "timed out");
-    if (r == keel::sv::wait_error) keel::die_sys(keel::exit_sys, "unable to wait for events");
-    keel::die(r > max_failure_code ? max_failure_code : r,
-              "some services reported permanent failure or their supervisor died");
+    const auto* l = static_cast<const Letters*>(p);
+    return l->cmds.empty() ? 0 : control_all(l->n, l->dirs, l->cmds);
 }
 
-// svc -w: listen first, so that no event caused by the letters can be missed.
-int control_and_wait(const Request& req, int n, char* const* dirs)
+[[noreturn]] void control_and_wait(const Request& req, int n, char* const* dirs)
 {
-    const std::int64_t deadline = req.timeout ? keel::mono_now_ms() + req.timeout : -1;
     const char wait = check_readiness(req.wait, n, dirs);
-    using Entry = keel::sv::Watch::Entry;
-    auto* entries = static_cast<Entry*>(std::malloc(sizeof(Entry) * static_cast<std::size_t>(n)));
-    if (!entries) keel::die_sys(keel::exit_sys, "unable to allocate memory");
-    for (int i = 0; i < n; ++i) new (entries + i) Entry;
-    keel::sv::Watch watch(entries, static_cast<std::size_t>(n));
-
-    if (!watch.start(dirs)) {
-        const int e = errno;
-        watch.stop();
-        const char* dir = dirs[watch.failed_index()];
-        if (std::string_view(watch.failed_step()) != "read status for ") {
-            errno = e;
-            keel::die_sys(keel::exit_sys, "unable to ", watch.failed_step(), dir);
-        }
-        keel::die(keel::exit_sys, "unable to read status for ", dir, ": ",
-                  keel::sv::status_error(e));
-    }
-    if (req.len) {
-        if (const int code = control_all(n, dirs, {req.cmds.data(), req.len})) {
-            watch.stop(); // nothing would come: do not wait for the timeout
-            return code;
-        }
-    }
-    // -wr / -wR: first down (and, when letters were sent, down and ready: s6-svc then ran
-    // s6-svlisten, otherwise s6-svwait), then up (and ready for -wR).
-    if (wait == 'r' || wait == 'R')
-        finish_wait(watch, watch.wait({.up = false, .ready = req.len > 0}, deadline));
-    const keel::sv::Goal goal{
-        .up = wait == 'u' || wait == 'U' || wait == 'r' || wait == 'R',
-        .ready = wait == 'U' || wait == 'D' || wait == 'R',
-    };
-    finish_wait(watch, watch.wait(goal, deadline));
-    watch.stop();
-    return 0;
+    Letters letters{n, dirs, {req.cmds.data(), req.len}};
+    keel::sv::WaitPlan plan;
+    (void)keel::sv::wait_option(plan, wait, nullptr);
+    // -wr / -wR: first down and, when letters were sent, down and ready (s6-svc then ran
+    // s6-svlisten; otherwise s6-svwait).
+    plan.restart_ready = req.len > 0;
+    plan.deadline_ms = req.timeout ? keel::mono_now_ms() + req.timeout : -1;
+    plan.after_start = send_letters;
+    plan.ctx = &letters;
+    const keel::sv::WaitResult r = keel::sv::run_wait(plan, dirs, static_cast<std::size_t>(n));
+    keel::sv::exit_unless_failures(r);
+    keel::die(keel::sv::failures_exit_code(r.failures),
+              "some services reported permanent failure or their supervisor died");
 }
 
 } // namespace
@@ -201,6 +177,6 @@ int main(int argc, char** argv)
 {
     keel::prog = "svc";
     const Request req = parse(argc, argv);
-    if (req.wait) return control_and_wait(req, argc, argv);
+    if (req.wait) control_and_wait(req, argc, argv);
     return control_all(argc, argv, {req.cmds.data(), req.len});
 }

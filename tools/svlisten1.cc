@@ -31,16 +31,6 @@ int main(int argc, char** argv)
     plan.prog = argv + 1;
 
     const keel::sv::WaitResult r = keel::sv::run_wait(plan, argv, 1);
-    switch (r.end) {
-    case keel::sv::WaitEnd::reached: return 0;
-    case keel::sv::WaitEnd::timeout: keel::die(99, "timed out");
-    case keel::sv::WaitEnd::failures:
-        keel::die(1, argv[0], " failed permanently or its supervisor died");
-    case keel::sv::WaitEnd::error: break;
-    }
-    if (r.status)
-        keel::die(keel::exit_sys, "unable to read status for ", r.object, ": ",
-                  keel::sv::status_error(r.err));
-    errno = r.err;
-    keel::die_sys(keel::exit_sys, "unable to ", r.what, r.object);
+    keel::sv::exit_unless_failures(r);
+    keel::die(1, argv[0], " failed permanently or its supervisor died");
 }

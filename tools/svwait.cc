@@ -30,17 +30,7 @@ int main(int argc, char** argv)
     if (argc == 0) return 0;
 
     const keel::sv::WaitResult r = keel::sv::run_wait(plan, argv, static_cast<std::size_t>(argc));
-    switch (r.end) {
-    case keel::sv::WaitEnd::reached: return 0;
-    case keel::sv::WaitEnd::timeout: keel::die(99, "timed out");
-    case keel::sv::WaitEnd::failures:
-        keel::die(keel::sv::failures_exit_code(r.failures),
-                  "some services reported permanent failure or their supervisor died");
-    case keel::sv::WaitEnd::error: break;
-    }
-    if (r.status)
-        keel::die(keel::exit_sys, "unable to read status for ", r.object, ": ",
-                  keel::sv::status_error(r.err));
-    errno = r.err;
-    keel::die_sys(keel::exit_sys, "unable to ", r.what, r.object);
+    keel::sv::exit_unless_failures(r);
+    keel::die(keel::sv::failures_exit_code(r.failures),
+              "some services reported permanent failure or their supervisor died");
 }

@@ -19,6 +19,11 @@ struct WaitPlan {
     bool restart_ready = false;  ///< ...and ready to restart (svlisten, svlisten1) or not
     std::int64_t deadline_ms = -1; ///< CLOCK_MONOTONIC deadline (mono_now_ms()); < 0: none
     char* const* prog = nullptr; ///< if set, spawned once every status has been read
+    /// If set, called once every status has been read (before prog is spawned), with ctx:
+    /// svc -w sends its commands there. A nonzero return ends run_wait() at once, with
+    /// WaitEnd::aborted and that value in WaitResult::code.
+    int (*after_start)(void* ctx) noexcept = nullptr;
+    void* ctx = nullptr;
 };
 
 /// Applies one option of the waiting tools to plan: U u d D r R (what to wait for: up and
@@ -33,12 +38,14 @@ enum class WaitEnd {
     timeout,  ///< the deadline passed
     failures, ///< services failed for good or lost their supervisor (WaitResult::failures)
     error,    ///< a system call failed: errno in WaitResult::err, what in WaitResult::what
+    aborted,  ///< WaitPlan::after_start said so (WaitResult::code)
 };
 
 /// The outcome of run_wait().
 struct WaitResult {
     WaitEnd end = WaitEnd::reached;
     int failures = 0;        ///< with WaitEnd::failures: how many (> 0)
+    int code = 0;            ///< with WaitEnd::aborted: what after_start returned
     int err = 0;             ///< with WaitEnd::error: the errno
     const char* what = "";   ///< with WaitEnd::error: "subscribe to events for ", "spawn "...
     const char* object = ""; ///< with WaitEnd::error: the service dir or program concerned
@@ -52,6 +59,12 @@ struct WaitResult {
 {
     return failures < 98 ? failures : 98;
 }
+
+/// The ending the waiting tools share, for every outcome but WaitEnd::failures (for which it
+/// returns: each tool words that one its own way). Otherwise it ends the process, printing
+/// like keel/err.h's die(): exit 0 when reached; the after_start code when aborted; 99
+/// "timed out"; 111 "unable to ...", with status_error()'s words for a damaged status file.
+void exit_unless_failures(const WaitResult& r) noexcept;
 
 /// Runs the plan on the n service dirs (n >= 1). Blocks the stop signals first; if one arrives
 /// while waiting, every FIFO is removed and the process dies of that signal (die_by_signal).
