@@ -1226,6 +1226,8 @@ transcript() {
     s6-svstat "$d"; s6-svstat -o "$o,paused" "$d"
     s6-svc -u "$d"; say s6-svwait -u -t 5000 "$d"
     say s6-svc -wr -T 5000 -r "$d"
+    # -wr returns at "u": readiness follows at its own pace, so wait for it before reading.
+    say s6-svwait -U -t 5000 "$d"
     s6-svstat -o "$o" "$d"
     s6-svc -O "$d"; s6-svstat "$d"
     s6-svc -k "$d"; say s6-svwait -d -t 5000 "$d"
