@@ -7,6 +7,9 @@ bats_require_minimum_version 1.5.0
 KEEL_ROOT=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
 KEEL_BIN=$KEEL_ROOT/bin
 export PATH="$KEEL_BIN:$PATH"
+# Tools that run other keel programs (svscan runs supervise) take them from this build, not
+# from an installed copy (lib/keel/progpath.h).
+export KEEL_BINDIR="$KEEL_BIN"
 export LC_ALL=C
 
 # Each test gets $T, an empty directory removed afterwards (with everything under it). It is

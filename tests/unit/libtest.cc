@@ -12,6 +12,8 @@
 #include "keel/num.h"
 #include "keel/opt.h"
 #include "keel/path.h"
+#include "keel/progpath.h"
+#include "keel/config.h"
 #include "keel/proc.h"
 #include "keel/rlimit.h"
 #include "keel/sig.h"
@@ -1751,6 +1753,26 @@ void test_env()
         return 98;
     }) == 0);
     CHECK(keel::env_unset(name));
+
+    // program_path: the build-time BINDIR and prefix, unless KEEL_BINDIR names a build's bin/.
+    const char* saved = keel::env_get("KEEL_BINDIR");
+    std::string keep = saved ? saved : "";
+    keel::PathBuf<PATH_MAX> path;
+    CHECK(keel::env_unset("KEEL_BINDIR"));
+    CHECK(keel::program_path(path, "supervise"));
+    CHECK(path.view() == std::string(keel::config::bindir) + "/" + keel::config::program_prefix +
+                             "supervise");
+    CHECK(keel::env_set("KEEL_BINDIR", "")); // empty: as if unset
+    CHECK(keel::program_path(path, "svscan"));
+    CHECK(path.view() == std::string(keel::config::bindir) + "/" + keel::config::program_prefix +
+                             "svscan");
+    CHECK(keel::env_set("KEEL_BINDIR", "/build/bin"));
+    CHECK(keel::program_path(path, "supervise"));
+    CHECK(path.view() == "/build/bin/supervise"); // a build's bin/ is never prefixed
+    CHECK(keel::env_set("KEEL_BINDIR", std::string(PATH_MAX, 'd').c_str()));
+    errno = 0;
+    CHECK(fails(keel::program_path(path, "supervise"), ENAMETOOLONG));
+    CHECK(saved ? keel::env_set("KEEL_BINDIR", keep.c_str()) : keel::env_unset("KEEL_BINDIR"));
 }
 
 // ---------------------------------------------------------------------------------------------
