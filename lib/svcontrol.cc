@@ -1,4 +1,4 @@
-// The client side of supervise's control FIFO and lock (keel/svcontrol.h).
+// Both sides of a control FIFO and its lock (keel/svcontrol.h).
 #include "keel/svcontrol.h"
 
 #include "keel/fd.h"
@@ -6,6 +6,7 @@
 #include "keel/path.h"
 
 #include <cerrno>
+#include <sys/stat.h>
 
 namespace keel::sv {
 
@@ -39,6 +40,69 @@ int supervised(const char* dir) noexcept
     if (!fd) return errno == ENOENT ? 0 : -1;
     const pid_t holder = lock_holder(fd.get(), LockKind::Exclusive);
     return holder < 0 ? -1 : holder > 0;
+}
+
+namespace {
+
+// The body of listen_control, with the umask already 0.
+int listen_in(const char* dir, mode_t lock_mode, ListenStep& failed) noexcept
+{
+    PathBuf<> lock_path, fifo;
+    if (!lock_path.set(dir, "/lock") || !fifo.set(dir, "/control")) {
+        failed = ListenStep::open_lock;
+        return -1;
+    }
+    Fd lock = open_file(lock_path.c_str(), O_WRONLY | O_NONBLOCK | O_CREAT, lock_mode);
+    if (!lock) {
+        failed = ListenStep::open_lock;
+        return -1;
+    }
+    if (!lock_fd(lock.get(), LockKind::Exclusive, lock_no_wait)) {
+        failed = errno == EBUSY ? ListenStep::busy : ListenStep::lock;
+        return -1;
+    }
+    if (mkfifo(fifo.c_str(), 0600) < 0) {
+        if (errno != EEXIST) {
+            failed = ListenStep::mkfifo;
+            return -1;
+        }
+        struct stat st;
+        if (stat(fifo.c_str(), &st) < 0) {
+            failed = ListenStep::stat;
+            return -1;
+        }
+        if (!S_ISFIFO(st.st_mode)) {
+            failed = ListenStep::not_fifo;
+            errno = EEXIST;
+            return -1;
+        }
+    }
+    Fd rd = open_file(fifo.c_str(), O_RDONLY | O_NONBLOCK);
+    if (!rd) {
+        failed = ListenStep::open_read;
+        return -1;
+    }
+    Fd wr = open_file(fifo.c_str(), O_WRONLY | O_NONBLOCK);
+    if (!wr) {
+        failed = ListenStep::open_write;
+        return -1;
+    }
+    // Closing any descriptor of the lock file would drop the lock: keep it open for good.
+    (void)lock.release();
+    (void)wr.release();
+    return rd.release();
+}
+
+} // namespace
+
+int listen_control(const char* dir, mode_t lock_mode, ListenStep& failed) noexcept
+{
+    const mode_t old = umask(0);
+    const int fd = listen_in(dir, lock_mode, failed);
+    const int e = errno;
+    umask(old);
+    errno = e;
+    return fd;
 }
 
 } // namespace keel::sv

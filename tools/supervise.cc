@@ -14,6 +14,7 @@
 #include "keel/proc.h"
 #include "keel/sig.h"
 #include "keel/str.h"
+#include "keel/svcontrol.h"
 #include "keel/svstatus.h"
 #include "keel/tai.h"
 
@@ -696,28 +697,29 @@ int control_init()
             keel::die_sys(keel::exit_sys, "unable to chmod event");
     }
     make_dir("supervise", 0700);
-    keel::Fd lock = keel::open_file("supervise/lock", O_WRONLY | O_NONBLOCK | O_CREAT, 0644);
-    if (!lock) keel::die_sys(keel::exit_sys, "unable to open supervise/lock");
-    if (!keel::lock_fd(lock.get(), keel::LockKind::Exclusive, keel::lock_no_wait)) {
-        if (errno == EBUSY)
-            keel::die(keel::exit_usage, "another instance of supervise is already running");
-        keel::die_sys(keel::exit_sys, "unable to lock supervise/lock");
-    }
-    (void)lock.release(); // held until we exit
-    if (mkfifo("supervise/control", 0600) < 0) {
-        struct stat st;
-        if (errno != EEXIST) keel::die_sys(keel::exit_sys, "unable to mkfifo supervise/control");
-        if (stat("supervise/control", &st) < 0)
-            keel::die_sys(keel::exit_sys, "unable to stat supervise/control");
-        if (!S_ISFIFO(st.st_mode)) keel::die(keel::exit_usage, "supervise/control is not a FIFO");
-    }
-    keel::Fd rd = keel::open_file("supervise/control", O_RDONLY | O_NONBLOCK);
-    if (!rd) keel::die_sys(keel::exit_sys, "unable to open supervise/control for reading");
-    keel::Fd wr = keel::open_file("supervise/control", O_WRONLY | O_NONBLOCK);
-    if (!wr) keel::die_sys(keel::exit_sys, "unable to open supervise/control for writing");
-    (void)wr.release();
     umask(old);
-    return rd.release();
+    keel::sv::ListenStep failed{};
+    const int ctl = keel::sv::listen_control("supervise", 0644, failed);
+    if (ctl >= 0) return ctl;
+    switch (failed) {
+    case keel::sv::ListenStep::busy:
+        keel::die(keel::exit_usage, "another instance of supervise is already running");
+    case keel::sv::ListenStep::not_fifo:
+        keel::die(keel::exit_usage, "supervise/control is not a FIFO");
+    case keel::sv::ListenStep::open_lock:
+        keel::die_sys(keel::exit_sys, "unable to open supervise/lock");
+    case keel::sv::ListenStep::lock:
+        keel::die_sys(keel::exit_sys, "unable to lock supervise/lock");
+    case keel::sv::ListenStep::mkfifo:
+        keel::die_sys(keel::exit_sys, "unable to mkfifo supervise/control");
+    case keel::sv::ListenStep::stat:
+        keel::die_sys(keel::exit_sys, "unable to stat supervise/control");
+    case keel::sv::ListenStep::open_read:
+        keel::die_sys(keel::exit_sys, "unable to open supervise/control for reading");
+    case keel::sv::ListenStep::open_write:
+        keel::die_sys(keel::exit_sys, "unable to open supervise/control for writing");
+    }
+    keel::die_sys(keel::exit_sys, "unable to listen on supervise/control");
 }
 
 } // namespace

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string_view>
+#include <sys/types.h>
 
 namespace keel::sv {
 
@@ -21,5 +22,27 @@ enum class CtlResult {
 /// Whether a supervisor holds the lock on DIR/supervise/lock: 1 yes, 0 no (also when the lock
 /// file does not exist), -1 on error with errno.
 [[nodiscard]] int supervised(const char* dir) noexcept;
+
+// --- The listening side: supervise's supervise/, svscan's .s6-svscan/ ---------------------
+
+/// Which step of listen_control() failed.
+enum class ListenStep {
+    open_lock,  ///< opening (creating) DIR/lock
+    lock,       ///< locking it failed for a reason other than another holder
+    busy,       ///< another process holds the lock: another instance runs on DIR
+    mkfifo,     ///< creating DIR/control
+    stat,       ///< DIR/control exists but could not be examined
+    not_fifo,   ///< DIR/control exists and is not a FIFO
+    open_read,  ///< opening the FIFO for reading
+    open_write, ///< opening the FIFO for writing
+};
+
+/// Makes DIR (which must exist) the control point of this process, as s6-supervise and
+/// s6-svscan do: takes an exclusive lock on DIR/lock (created with lock_mode, exactly: the
+/// umask is 0 meanwhile) and holds it until the process exits, makes DIR/control a FIFO of
+/// mode 0600 if it is not there, and opens it for reading and for writing. Returns the read
+/// end (non-blocking, close-on-exec); the write end stays open, unreachable, so the reader
+/// never sees EOF. On failure returns -1 with errno set and `failed` telling which step.
+[[nodiscard]] int listen_control(const char* dir, mode_t lock_mode, ListenStep& failed) noexcept;
 
 } // namespace keel::sv
