@@ -123,6 +123,14 @@ build/test/unit/%: tests/unit/%.cc lib/libkeel.a build/flags | build/keel/config
 	$(Q)$(CXX) $(CXXFLAGS) $(KEEL_CXXFLAGS) $(CPPFLAGS) -o $@ $< lib/libkeel.a \
 	    $(LDFLAGS) $(KEEL_LDFLAGS)
 
+# LD_PRELOAD fault injectors for tests: plain shared objects, whatever the build variant.
+SHIMS := $(patsubst tests/shim/%.cc,build/test/%.so,$(wildcard tests/shim/*.cc))
+
+build/test/%.so: tests/shim/%.cc
+	$(call say,CXX,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CXX) -std=c++20 -O2 -Wall -Wextra -Werror -fPIC -shared -o $@ $< -ldl
+
 .SECONDARY: $(TOOL_OBJS) $(TEST_BINS:=.o) build/test/uidgid-static.o
 DEPS += $(TEST_BINS:=.d) build/test/uidgid-static.d $(UNIT_BINS:=.d)
 -include $(DEPS)
@@ -145,7 +153,7 @@ check-docs:
 	else echo "mandoc not installed: man page lint skipped"; fi
 
 # The tests see the make variables of this build (tests/build.bats installs from a copy).
-check: all $(TEST_BINS) $(UNIT_BINS) check-tools check-docs
+check: all $(TEST_BINS) $(UNIT_BINS) $(SHIMS) check-tools check-docs
 	KEEL_MAKE_VARS='CXX=$(CXX) STATIC=$(STATIC) SANITIZE=$(SANITIZE)' sh tests/run.sh tests/
 
 demo: all

@@ -101,6 +101,23 @@ bool fd_is_open(int fd) noexcept
     return fcntl(fd, F_GETFD) >= 0;
 }
 
+bool open_std() noexcept
+{
+    for (int fd = 0; fd <= 2; ++fd) {
+        if (fd_is_open(fd)) continue;
+        int null;
+        do null = open("/dev/null", O_RDWR);
+        while (null < 0 && errno == EINTR);
+        if (null < 0) return false;
+        if (null != fd) { // cannot happen: the lowest free descriptor is fd
+            close_fd(null);
+            errno = EBADF;
+            return false;
+        }
+    }
+    return true;
+}
+
 bool make_pipe(Fd& rd, Fd& wr, int extra_flags) noexcept
 {
     int p[2];

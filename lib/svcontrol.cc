@@ -105,4 +105,19 @@ int listen_control(const char* dir, mode_t lock_mode, ListenStep& failed) noexce
     return fd;
 }
 
+ListenFailure listen_failure(ListenStep step) noexcept
+{
+    switch (step) {
+    case ListenStep::open_lock: return {"open", "lock"};
+    case ListenStep::lock:
+    case ListenStep::busy: return {"lock", "lock"};
+    case ListenStep::mkfifo: return {"mkfifo", "control"};
+    case ListenStep::stat:
+    case ListenStep::not_fifo: return {"stat", "control"};
+    case ListenStep::open_read: return {"open", "control for reading"};
+    case ListenStep::open_write: return {"open", "control for writing"};
+    }
+    return {"listen on", "control"};
+}
+
 } // namespace keel::sv

@@ -25,7 +25,24 @@ keel_teardown() {
     if [ -f "$T/pids" ]; then
         while read -r p; do kill -9 "$p" 2>/dev/null || true; done < "$T/pids"
     fi
+    kill_under "$T"
     [ -n "${T:-}" ] && rm -rf "$T"
+}
+
+# kill_under DIR: SIGKILL every process whose working directory is DIR or below it: the
+# scanners, supervisors and services a test started there, even the ones it never saw.
+kill_under() {
+    local dir=$1 p cwd round
+    [ -n "$dir" ] || return 0
+    for round in 1 2 3; do
+        local found=
+        for p in /proc/[0-9]*; do
+            cwd=$(readlink "$p/cwd" 2>/dev/null) || continue
+            case $cwd in "$dir" | "$dir"/*) kill -9 "${p#/proc/}" 2>/dev/null && found=1 ;; esac
+        done
+        [ -n "$found" ] || break
+    done
+    return 0
 }
 
 setup() { keel_setup; }
@@ -146,3 +163,96 @@ record_events() {
 
 # events_are FILE STRING: FILE holds exactly STRING (for wait_for).
 events_are() { [ "$(cat "$1")" = "$2" ]; }
+
+# --- Scanners -------------------------------------------------------------------------------
+
+# The scanners that tree tests run against: keel's own, and s6-svscan when installed.
+scanners() {
+    [ -x "$KEEL_BIN/svscan" ] && echo "$KEEL_BIN/svscan"
+    command -v s6-svscan 2>/dev/null || true
+}
+
+# control_ready DIR: a scanner listens on DIR/.s6-svscan/control.
+control_ready() {
+    [ -p "$1/.s6-svscan/control" ] &&
+        timeout 2 sh -c ': > "$1/.s6-svscan/control"' sh "$1" 2>/dev/null
+}
+
+# start_scan DIR [SCANNER [OPTIONS...]]: runs SCANNER (default: keel's svscan) on DIR in the
+# background, its output in DIR.log, and waits until it listens. Its pid goes to DIR.scanpid.
+start_scan() {
+    local dir=$1 scanner=${2:-$KEEL_BIN/svscan}
+    shift; [ $# -gt 0 ] && shift
+    "$scanner" "$@" "$dir" </dev/null >>"$dir.log" 2>&1 3>&- &
+    local pid=$!
+    track_pid "$pid"
+    echo "$pid" > "$dir.scanpid"
+    wait_for 5 control_ready "$dir"
+}
+
+scan_pid() { cat "$1.scanpid"; }
+
+# scan_ctl DIR LETTERS: writes LETTERS to the scanner's control FIFO (fails if nobody reads).
+scan_ctl() {
+    timeout 2 sh -c 'printf %s "$2" > "$1/.s6-svscan/control"' sh "$1" "$2"
+}
+
+# stop_scan DIR: svscanctl -t, then waits until the scanner and everything it ran are gone.
+stop_scan() {
+    local dir=$1 pid
+    pid=$(scan_pid "$dir")
+    scan_ctl "$dir" t 2>/dev/null || true
+    wait_for 10 gone "$pid" || { kill -9 "$pid" 2>/dev/null; kill_under "$dir"; false; }
+    kill_under "$dir"
+}
+
+# up_pid DIR: the pid of DIR's service if it is up, else nothing (svstat's pid field).
+up_pid() {
+    local out
+    out=$(svstat -o up,pid "$1" 2>/dev/null) || return 1
+    case $out in "true "*) echo "${out#true }" ;; *) return 1 ;; esac
+}
+is_up() { [ -n "$(up_pid "$1")" ]; }
+
+# supervised DIR: a supervisor holds DIR's lock.
+supervised() { svok "$1" 2>/dev/null; }
+
+# --- PID namespaces -------------------------------------------------------------------------
+# Code that acts as pid 1 or runs kill -1 runs only in a child PID namespace, with its own
+# mount namespace and /proc. ns_run checks where it is before it runs anything.
+
+HOST_PIDNS=$(readlink /proc/self/ns/pid)
+
+# ns_start DIR [SVSCAN OPTIONS...]: keel's svscan as pid 1 of a new PID namespace on DIR. Its
+# host pid goes to DIR.nspid; its output to DIR.log.
+ns_start() {
+    local dir=$1 unshare_pid pid
+    shift
+    unshare --pid --fork --mount --mount-proc "$KEEL_BIN/svscan" "$@" "$dir" \
+        </dev/null >>"$dir.log" 2>&1 3>&- &
+    unshare_pid=$!
+    track_pid "$unshare_pid"
+    wait_for 5 pgrep -P "$unshare_pid" >/dev/null
+    pid=$(pgrep -P "$unshare_pid")
+    track_pid "$pid"
+    echo "$pid" > "$dir.nspid"
+    wait_for 5 control_ready "$dir"
+}
+
+# ns_run DIR 'SH COMMANDS': runs the commands with sh inside DIR's namespace, after checking
+# that it is a child PID namespace whose pid 1 is svscan. Fails, running nothing, otherwise.
+ns_run() {
+    local dir=$1 script=$2
+    nsenter -t "$(cat "$dir.nspid")" -p -m -- sh -c '
+        [ "$(readlink /proc/self/ns/pid)" != "$1" ] || { echo "ns_run: not in a child PID namespace" >&2; exit 90; }
+        [ "$(cat /proc/1/comm)" = svscan ] || { echo "ns_run: pid 1 is not svscan" >&2; exit 91; }
+        shift; eval "$1"' sh "$HOST_PIDNS" "$script"
+}
+
+# ns_stop DIR: kills the namespace's pid 1, which takes every process of the namespace along.
+ns_stop() {
+    local pid
+    pid=$(cat "$1.nspid" 2>/dev/null) || return 0
+    kill -9 "$pid" 2>/dev/null || true
+    wait_for 5 gone "$pid"
+}

@@ -675,16 +675,6 @@ bool make_dir(const char* path, mode_t mode)
     return make_link_target(path, mode);
 }
 
-// A missing stdin, stdout or stderr would be taken by the first file we open.
-void sanitize_std()
-{
-    for (int fd = 0; fd <= 2; ++fd) {
-        if (keel::fd_is_open(fd)) continue;
-        const int null = open("/dev/null", O_RDWR); // no O_CLOEXEC: it is stdio for children
-        if (null != fd) keel::die_sys(keel::exit_sys, "unable to sanitize standard descriptors");
-    }
-}
-
 // event/, supervise/, the lock and the control FIFO, as s6-supervise makes them. Returns the
 // control FIFO's read end; its write end stays open (never EOF) for the process lifetime.
 int control_init()
@@ -701,25 +691,12 @@ int control_init()
     keel::sv::ListenStep failed{};
     const int ctl = keel::sv::listen_control("supervise", 0644, failed);
     if (ctl >= 0) return ctl;
-    switch (failed) {
-    case keel::sv::ListenStep::busy:
+    if (failed == keel::sv::ListenStep::busy)
         keel::die(keel::exit_usage, "another instance of supervise is already running");
-    case keel::sv::ListenStep::not_fifo:
+    if (failed == keel::sv::ListenStep::not_fifo)
         keel::die(keel::exit_usage, "supervise/control is not a FIFO");
-    case keel::sv::ListenStep::open_lock:
-        keel::die_sys(keel::exit_sys, "unable to open supervise/lock");
-    case keel::sv::ListenStep::lock:
-        keel::die_sys(keel::exit_sys, "unable to lock supervise/lock");
-    case keel::sv::ListenStep::mkfifo:
-        keel::die_sys(keel::exit_sys, "unable to mkfifo supervise/control");
-    case keel::sv::ListenStep::stat:
-        keel::die_sys(keel::exit_sys, "unable to stat supervise/control");
-    case keel::sv::ListenStep::open_read:
-        keel::die_sys(keel::exit_sys, "unable to open supervise/control for reading");
-    case keel::sv::ListenStep::open_write:
-        keel::die_sys(keel::exit_sys, "unable to open supervise/control for writing");
-    }
-    keel::die_sys(keel::exit_sys, "unable to listen on supervise/control");
+    const keel::sv::ListenFailure f = keel::sv::listen_failure(failed);
+    keel::die_sys(keel::exit_sys, "unable to ", f.verb, " supervise/", f.file);
 }
 
 } // namespace
@@ -740,7 +717,9 @@ int main(int argc, char** argv)
     std::memcpy(prog + 10, sv.name, len);
     keel::prog = std::string_view(prog, 10 + len);
 
-    sanitize_std();
+    // A closed stdin, stdout or stderr would be taken by the first file we open.
+    if (!keel::open_std())
+        keel::die_sys(keel::exit_sys, "unable to sanitize standard descriptors");
     rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) < 0) keel::die_sys(keel::exit_sys, "unable to getrlimit");
     sv.maxfd = rl.rlim_cur;

@@ -69,6 +69,10 @@ void close_fd(int fd) noexcept;
 /// True if fd is an open descriptor.
 [[nodiscard]] bool fd_is_open(int fd) noexcept;
 
+/// Makes sure descriptors 0, 1 and 2 are open: each closed one is opened on /dev/null (not
+/// close-on-exec: they are stdio for the programs run later). False with errno on failure.
+[[nodiscard]] bool open_std() noexcept;
+
 /// pipe2 with O_CLOEXEC (plus extra flags, e.g. O_NONBLOCK). fds[0] reads, fds[1] writes.
 [[nodiscard]] bool make_pipe(Fd& rd, Fd& wr, int extra_flags = 0) noexcept;
 

@@ -45,4 +45,11 @@ enum class ListenStep {
 /// never sees EOF. On failure returns -1 with errno set and `failed` telling which step.
 [[nodiscard]] int listen_control(const char* dir, mode_t lock_mode, ListenStep& failed) noexcept;
 
+/// For the message of a failed step other than busy and not_fifo: "unable to VERB DIR/FILE",
+/// e.g. verb "mkfifo", file "control"; file "control for reading" for open_read.
+struct ListenFailure {
+    std::string_view verb, file;
+};
+[[nodiscard]] ListenFailure listen_failure(ListenStep step) noexcept;
+
 } // namespace keel::sv

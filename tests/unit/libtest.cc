@@ -893,6 +893,19 @@ void test_fd()
     const std::string file = tmp + "/fd-file";
     CHECK(write_file(file, "0123456789"));
 
+    // open_std: closed standard descriptors come back on /dev/null, open ones stay as they are.
+    CHECK(in_child([] {
+        close(0);
+        close(2);
+        if (!keel::open_std()) return 1;
+        char a[64] = {}, b[64] = {};
+        if (readlink("/proc/self/fd/0", a, sizeof a - 1) < 0) return 2;
+        if (readlink("/proc/self/fd/2", b, sizeof b - 1) < 0) return 3;
+        if (std::string_view(a) != "/dev/null" || std::string_view(b) != "/dev/null") return 4;
+        if (fcntl(0, F_GETFD) != 0 || fcntl(2, F_GETFD) != 0) return 5; // not close-on-exec
+        return keel::fd_is_open(1) ? 0 : 6;
+    }) == 0);
+
     {   // Fd: ownership
         Fd none;
         CHECK(!none.valid());
