@@ -1,7 +1,7 @@
 // The pieces svlink and svunlink share (keel/svlink.h).
 #include "keel/svlink.h"
 
-#include "keel/fd.h"
+#include "keel/ctlwrite.h"
 #include "keel/loop.h"
 #include "keel/path.h"
 #include "keel/svcontrol.h"
@@ -43,12 +43,8 @@ bool pair_state(const char* dir, PairState& st) noexcept
 
 bool write_scan_control(const char* scandir, std::string_view cmds) noexcept
 {
-    PathBuf<> path;
-    if (!path.set(scandir, "/.s6-svscan/control")) return false;
-    Fd fd = open_file(path.c_str(), O_WRONLY | O_NONBLOCK);
-    if (!fd) return false;
-    // Blocking again, so that the letters go in one write even if the FIFO is busy.
-    return set_nonblock(fd.get(), false) && write_all(fd.get(), cmds);
+    // Every outcome but ok leaves the errno that says why: ENXIO, ENOENT, or the failure.
+    return write_control_at(scandir, scanner_ctl_dir, cmds) == CtlResult::ok;
 }
 
 bool LetterWait::add(const char* fifodir) noexcept

@@ -1,8 +1,8 @@
 // What svlink and svunlink share (s6-svlink / s6-svunlink compatible): the rule for a name in a
 // scan directory, how a service dir and its log/ are supervised, the scanner's control FIFO
-// (SCANDIR/.s6-svscan/control), and waiting for one event letter from the supervisors of a
-// service and its logger (s: started, x: exited) without polling, with SIGTERM, SIGINT and
-// SIGHUP read from a signalfd so that the FIFOs are removed even then.
+// (SCANDIR/.s6-svscan/control, through keel/ctlwrite.h), and waiting for one event letter from
+// the supervisors of a service and its logger (s: started, x: exited) without polling, with
+// SIGTERM, SIGINT and SIGHUP read from a signalfd so that the FIFOs are removed even then.
 // Nothing here prints, exits (except by a stop signal, see LetterWait) or allocates.
 #pragma once
 
@@ -32,8 +32,8 @@ struct PairState {
 /// the other way round (s6 refuses such a pair).
 [[nodiscard]] bool pair_state(const char* dir, PairState& st) noexcept;
 
-/// Writes cmds, in one write, to SCANDIR/.s6-svscan/control, opened O_WRONLY|O_NONBLOCK so that
-/// a FIFO nobody reads fails at once (errno ENXIO) instead of blocking. False with errno.
+/// Writes cmds, in one write, to SCANDIR/.s6-svscan/control (write_control_at()). False with
+/// errno when it is not written: ENXIO if nobody reads the FIFO, ENOENT if there is none.
 [[nodiscard]] bool write_scan_control(const char* scandir, std::string_view cmds) noexcept;
 
 /// How LetterWait::wait() ended.
