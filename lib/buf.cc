@@ -29,6 +29,7 @@ bool Writer::flush() noexcept
 
 bool Writer::put(std::string_view s) noexcept
 {
+    if (s.empty()) return true; // (an empty view's data() may be null: no memcpy with it)
     if (s.size() <= room()) {
         std::memcpy(buf_.data() + len_, s.data(), s.size());
         len_ += s.size();

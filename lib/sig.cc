@@ -6,6 +6,7 @@
 
 #include <array>
 #include <csignal>
+#include <cstring>
 
 namespace keel {
 namespace {
@@ -57,6 +58,22 @@ std::string_view sig_name(int sig) noexcept
     for (const SigName& s : signals)
         if (s.num == sig) return s.name;
     return {};
+}
+
+SigText sig_text(int sig) noexcept
+{
+    SigText t{};
+    std::string_view name = sig_name(sig);
+    NumText num = fmt_number(sig);
+    if (name.empty()) {
+        std::memcpy(t.buf, "SIG", 3);
+        t.len = 3;
+        name = num.view();
+    }
+    if (name.size() > sizeof t.buf - t.len) name = head(name, sizeof t.buf - t.len);
+    std::memcpy(t.buf + t.len, name.data(), name.size());
+    t.len += name.size();
+    return t;
 }
 
 } // namespace keel

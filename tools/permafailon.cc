@@ -123,8 +123,7 @@ bool failed(unsigned int secs, unsigned int count, const Events& ev)
             return false;
         }
         if (r == 0) return false;
-        if (d.when.sec < since.sec || (d.when.sec == since.sec && d.when.nano < since.nano))
-            continue;
+        if (keel::tai_before(d.when, since)) continue;
         if (!((d.sig && d.sig <= max_signal && ev.sigs[d.sig]) || ev.codes[d.exitbyte])) continue;
         if (++matches < count) continue;
         keel::info("PERMANENT FAILURE triggered after ", keel::fmt_number(count),

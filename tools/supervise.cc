@@ -725,10 +725,7 @@ int main(int argc, char** argv)
     sv.maxfd = rl.rlim_cur;
     const int ctl = control_init();
 
-    struct sigaction ign {};
-    ign.sa_handler = SIG_IGN;
-    sigemptyset(&ign.sa_mask);
-    if (sigaction(SIGPIPE, &ign, nullptr) < 0)
+    if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
         keel::die_sys(keel::exit_sys, "unable to ignore SIGPIPE");
     keel::SignalFd sigs;
     if (!sigs.open(trapped)) keel::die_sys(keel::exit_sys, "unable to trap signals");

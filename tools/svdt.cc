@@ -68,10 +68,8 @@ void put_death(keel::Writer& out, const keel::sv::Death& d, bool numeric)
         put(out, keel::fmt_number(d.exitbyte));
     } else {
         put(out, " signal ");
-        const std::string_view name = keel::sig_name(d.sig);
-        // A signal without a name (a real-time one) is shown as SIG and its number.
-        if (!numeric && name.empty()) put(out, "SIG");
-        put(out, numeric || name.empty() ? keel::fmt_number(d.sig).view() : name);
+        if (numeric) put(out, keel::fmt_number(d.sig));
+        else put(out, keel::sig_text(d.sig));
     }
     put(out, "\n");
 }

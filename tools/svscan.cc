@@ -768,10 +768,7 @@ int main(int argc, char** argv)
         S.supervise_argv0 = S.supervise.c_str() + path.rfind('/') + 1;
     }
     S.ctl = open_control();
-    struct sigaction ign {};
-    ign.sa_handler = SIG_IGN;
-    sigemptyset(&ign.sa_mask);
-    if (sigaction(SIGPIPE, &ign, nullptr) < 0)
+    if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
         keel::die_sys(keel::exit_sys, "unable to ignore SIGPIPE");
     keel::SignalFd sigs;
     if (!sigs.open(trapped)) keel::die_sys(keel::exit_sys, "unable to trap signals");

@@ -113,24 +113,6 @@ Options parse(int& argc, char**& argv)
     return o;
 }
 
-bool before(const keel::Tai64n& a, const keel::Tai64n& b)
-{
-    return a.sec < b.sec || (a.sec == b.sec && a.nano < b.nano);
-}
-
-// A stamp in the future counts as now (as in s6); so does one before 1970, which no
-// supervisor writes: either would otherwise print an absurd age.
-keel::Tai64n sane(const keel::Tai64n& t, const keel::Tai64n& now)
-{
-    return before(now, t) || t.sec < keel::tai64_epoch ? now : t;
-}
-
-// Whole seconds from t to now (t <= now).
-std::uint64_t seconds_since(const keel::Tai64n& t, const keel::Tai64n& now)
-{
-    return now.sec - t.sec - (now.nano < t.nano ? 1 : 0);
-}
-
 struct View {
     keel::sv::Status st;
     keel::Tai64n now;
@@ -150,13 +132,7 @@ void put_number(keel::Writer& out, T v)
 
 void put_signal(keel::Writer& out, int sig)
 {
-    const std::string_view name = keel::sig_name(sig);
-    if (!name.empty()) {
-        put(out, name);
-    } else { // no name known (a real-time signal): "SIG" and its number
-        put(out, "SIG");
-        put_number(out, sig);
-    }
+    put(out, keel::sig_text(sig));
 }
 
 // The death details, meaningful only when down after a death (not before the first start).
@@ -197,8 +173,8 @@ void put_field(keel::Writer& out, Field f, const View& v)
     case Field::signum: put_number(out, signum(st)); break;
     case Field::updownsince: put(out, keel::tai_fmt(st.stamp, stamp)); break;
     case Field::readysince: put(out, keel::tai_fmt(st.readystamp, stamp)); break;
-    case Field::updownfor: put_number(out, seconds_since(st.stamp, v.now)); break;
-    case Field::readyfor: put_number(out, seconds_since(st.readystamp, v.now)); break;
+    case Field::updownfor: put_number(out, keel::tai_seconds_since(st.stamp, v.now)); break;
+    case Field::readyfor: put_number(out, keel::tai_seconds_since(st.readystamp, v.now)); break;
     }
 }
 
@@ -228,7 +204,7 @@ void put_human(keel::Writer& out, const View& v, bool numeric)
     }
     if (!st.not_started()) {
         put(out, " ");
-        put_number(out, seconds_since(st.stamp, v.now));
+        put_number(out, keel::tai_seconds_since(st.stamp, v.now));
         put(out, " seconds");
     }
     if (up && !v.normallyup) put(out, ", normally down");
@@ -238,7 +214,7 @@ void put_human(keel::Writer& out, const View& v, bool numeric)
     if (up && !st.wantup) put(out, ", want down");
     if (st.ready && !st.not_started()) {
         put(out, ", ready ");
-        put_number(out, seconds_since(st.readystamp, v.now));
+        put_number(out, keel::tai_seconds_since(st.readystamp, v.now));
         put(out, " seconds");
     }
 }
@@ -263,8 +239,8 @@ int main(int argc, char** argv)
     View v;
     if (!keel::sv::status_read(dir, v.st)) die_status(dir);
     v.now = keel::tai_now();
-    v.st.stamp = sane(v.st.stamp, v.now);
-    v.st.readystamp = sane(v.st.readystamp, v.now);
+    v.st.stamp = keel::tai_sane(v.st.stamp, v.now);
+    v.st.readystamp = keel::tai_sane(v.st.readystamp, v.now);
 
     keel::PathBuf<> down;
     if (!down.set(dir, "/down")) keel::die_sys(keel::exit_sys, "unable to access ", dir, "/down");

@@ -173,28 +173,11 @@ bool healthy(const Entry& e)
 
 // --- time ---------------------------------------------------------------------------------
 
-bool before(const keel::Tai64n& a, const keel::Tai64n& b)
-{
-    return a.sec < b.sec || (a.sec == b.sec && a.nano < b.nano);
-}
-
-// As svstat: a stamp in the future, or before 1970, counts as now.
-keel::Tai64n sane(const keel::Tai64n& t, const keel::Tai64n& now)
-{
-    return before(now, t) || t.sec < keel::tai64_epoch ? now : t;
-}
-
-std::uint64_t seconds_since(const keel::Tai64n& t, const keel::Tai64n& now)
-{
-    return now.sec - t.sec - (now.nano < t.nano ? 1 : 0);
-}
-
 // --- output -------------------------------------------------------------------------------
 
 void put(keel::Writer& out, std::string_view s)
 {
-    // (an empty view may hold a null pointer, which Writer::put would hand to memcpy)
-    if (!s.empty() && !out.put(s)) keel::die_sys(keel::exit_sys, "unable to write to stdout");
+    if (!out.put(s)) keel::die_sys(keel::exit_sys, "unable to write to stdout");
 }
 
 // A short piece of text built in place (a table cell, a duration).
@@ -342,14 +325,7 @@ Text last_exit(const Entry& e)
     Text t;
     if (!e.died) return t;
     if (WIFSIGNALED(e.st.wstat)) {
-        const int sig = WTERMSIG(e.st.wstat);
-        const std::string_view name = keel::sig_name(sig);
-        if (!name.empty()) {
-            t.add(name);
-        } else {
-            t.add("SIG");
-            t.add(keel::fmt_number(sig));
-        }
+        t.add(keel::sig_text(WTERMSIG(e.st.wstat)));
     } else {
         t.add("exit ");
         t.add(keel::fmt_number(WEXITSTATUS(e.st.wstat)));
@@ -392,7 +368,7 @@ Row row_of(const Entry& e, const keel::Tai64n& now)
         set(1, keel::fmt_number(st.pid));
         set(3, st.ready ? "yes" : "no");
     }
-    r.cell[2] = duration(seconds_since(sane(st.stamp, now), now));
+    r.cell[2] = duration(keel::tai_seconds_since(keel::tai_sane(st.stamp, now), now));
     set(4, st.wantup ? "up" : "down");
     if (e.died) r.cell[6] = last_exit(e);
     return r;
@@ -485,14 +461,15 @@ void print_json(keel::Writer& out, const Names& ns, const Entry& e, const keel::
              e.state != State::unsupervised);
     put_bool(out, "up", s, up);
     put_num(out, "pid", up, st.pid);
-    const keel::Tai64n stamp = sane(st.stamp, now), readystamp = sane(st.readystamp, now);
+    const keel::Tai64n stamp = keel::tai_sane(st.stamp, now);
+    const keel::Tai64n readystamp = keel::tai_sane(st.readystamp, now);
     std::int64_t since = 0, readysince = 0;
     const bool since_ok = s && unix_time(stamp, since);
     const bool readysince_ok = ready && unix_time(readystamp, readysince);
-    put_num(out, "seconds", s, seconds_since(stamp, now));
+    put_num(out, "seconds", s, keel::tai_seconds_since(stamp, now));
     put_num(out, "since", since_ok, since);
     put_bool(out, "ready", s, ready);
-    put_num(out, "readyseconds", ready, seconds_since(readystamp, now));
+    put_num(out, "readyseconds", ready, keel::tai_seconds_since(readystamp, now));
     put_num(out, "readysince", readysince_ok, readysince);
     put_bool(out, "wantup", s, st.wantup);
     put_bool(out, "normallyup", e.normallyup >= 0, e.normallyup == 1);

@@ -21,6 +21,25 @@ struct Tai64n {
 
 /// The label of 1970-01-01 00:00:00 TAI (which is 1969-12-31 23:59:50 UTC).
 inline constexpr std::uint64_t tai64_epoch = 0x4000000000000000ULL;
+
+/// a is earlier than b.
+[[nodiscard]] constexpr bool tai_before(const Tai64n& a, const Tai64n& b) noexcept
+{
+    return a.sec < b.sec || (a.sec == b.sec && a.nano < b.nano);
+}
+
+/// A stamp read from a file, made usable for an age: one in the future counts as now (as in
+/// s6), and so does one before 1970, which no supervisor writes.
+[[nodiscard]] constexpr Tai64n tai_sane(const Tai64n& t, const Tai64n& now) noexcept
+{
+    return tai_before(now, t) || t.sec < tai64_epoch ? now : t;
+}
+
+/// Whole seconds from t to now; t must not be later than now (see tai_sane).
+[[nodiscard]] constexpr std::uint64_t tai_seconds_since(const Tai64n& t, const Tai64n& now) noexcept
+{
+    return now.sec - t.sec - (now.nano < t.nano ? 1 : 0);
+}
 /// TAI - UTC before the first leap second (1972-06-30); the table adds one per leap second.
 inline constexpr int tai_utc_base = 10;
 /// Sizes of the packed and external forms, and room for any tai_fmt_time() result.

@@ -829,6 +829,12 @@ std::string alternate_case(std::string s)
 
 void test_sig()
 {
+    // sig_text: the name, or SIG and the number when there is none.
+    CHECK(keel::sig_text(SIGTERM).view() == "SIGTERM");
+    CHECK(keel::sig_text(SIGKILL).view() == "SIGKILL");
+    CHECK(keel::sig_text(40).view() == "SIG40");
+    CHECK(keel::sig_text(SIGRTMAX).view() == "SIG" + std::to_string(SIGRTMAX));
+    CHECK(keel::sig_text(-2147483647 - 1).view() == "SIG-2147483648");
     struct Known {
         int num;
         const char* name;
@@ -1812,6 +1818,20 @@ void test_tai()
 {
     using keel::Tai64n;
     constexpr std::uint64_t E = keel::tai64_epoch;
+
+    {   // tai_before, tai_sane, tai_seconds_since
+        const Tai64n now{E + 1000, 500};
+        CHECK(keel::tai_before(Tai64n{E + 999, 999999999}, now));
+        CHECK(keel::tai_before(Tai64n{E + 1000, 499}, now));
+        CHECK(!keel::tai_before(now, now));
+        CHECK(!keel::tai_before(Tai64n{E + 1000, 501}, now));
+        CHECK(same(keel::tai_sane(Tai64n{E + 2000, 0}, now), now)); // future: now
+        CHECK(same(keel::tai_sane(Tai64n{E - 1, 0}, now), now));    // before 1970: now
+        CHECK(same(keel::tai_sane(Tai64n{E, 0}, now), Tai64n{E, 0}));
+        CHECK(keel::tai_seconds_since(Tai64n{E + 990, 500}, now) == 10);
+        CHECK(keel::tai_seconds_since(Tai64n{E + 990, 501}, now) == 9);
+        CHECK(keel::tai_seconds_since(now, now) == 0);
+    }
 
     // Under a "right/" zone the C library places leap seconds itself; it is detected once
     // per process, so this runs in a child before anything else formats a time here.
