@@ -45,7 +45,7 @@ Q    := $(if $(V),,@)
 silent := $(findstring s,$(firstword -$(MAKEFLAGS)))
 say   = $(if $(V)$(silent),,@printf '  %-5s %s\n' '$(1)' '$(2)')
 
-.PHONY: all check check-tools check-docs demo bench sizes install uninstall clean strip FORCE
+.PHONY: all check check-tools check-docs demo demo-chain bench sizes install uninstall clean strip FORCE
 .DELETE_ON_ERROR:
 
 # "make -j clean all" must clean first, then build.
@@ -157,6 +157,9 @@ check: all $(TEST_BINS) $(UNIT_BINS) $(SHIMS) check-tools check-docs
 	KEEL_MAKE_VARS='CXX=$(CXX) STATIC=$(STATIC) SANITIZE=$(SANITIZE)' sh tests/run.sh tests/
 
 demo: all
+	@sh demo/tree.sh
+
+demo-chain: all
 	@sh demo/chain.sh
 
 bench: all
