@@ -10,23 +10,22 @@
 
 namespace keel::sv {
 
-CtlResult write_control(const char* dir, std::string_view cmds) noexcept
+CtlResult write_control_at(const char* dir, const char* subdir, std::string_view cmds) noexcept
 {
     PathBuf<> path;
-    if (!path.set(dir, "/supervise/control")) return CtlResult::error;
+    if (!path.set(dir, "/", subdir, "/control")) return CtlResult::error;
     Fd fd = open_file(path.c_str(), O_WRONLY | O_NONBLOCK);
     if (fd) {
-        // Blocking again: the whole command goes in one write even if the FIFO is busy.
         if (!set_nonblock(fd.get(), false) || !write_all(fd.get(), cmds)) return CtlResult::error;
         return CtlResult::ok;
     }
     const int e = errno;
     if (e == ENXIO) return CtlResult::not_supervised;
     if (e != ENOENT && e != ENOTDIR && e != EISDIR) return CtlResult::error;
-    // Tell "never supervised" (no supervise/ at all) from a broken supervise/ directory.
+    // Tell "never run here" (no SUBDIR at all) from a broken SUBDIR.
     Fd d = open_file(dir, O_RDONLY | O_DIRECTORY);
     if (!d) return CtlResult::error;
-    Fd sub = open_at(d.get(), "supervise", O_RDONLY | O_DIRECTORY);
+    Fd sub = open_at(d.get(), subdir, O_RDONLY | O_DIRECTORY);
     if (!sub && errno == ENOENT) return CtlResult::not_supervised;
     errno = sub ? e : errno;
     return CtlResult::bad_dir;

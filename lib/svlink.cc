@@ -1,10 +1,9 @@
 // The pieces svlink and svunlink share (keel/svlink.h).
 #include "keel/svlink.h"
 
-#include "keel/ctlwrite.h"
+#include "keel/svcontrol.h"
 #include "keel/loop.h"
 #include "keel/path.h"
-#include "keel/svcontrol.h"
 
 #include <cerrno>
 #include <poll.h>

@@ -1,7 +1,7 @@
 // svscanctl: send command letters to a running scanner (svscan or s6-svscan) by writing them,
 // in order and in one write, to SCANDIR/.s6-svscan/control. s6-svscanctl compatible: the
 // legacy letters p, r, s, 0, 6, 7 and 8 of older s6 are usage errors, as in s6.
-#include "keel/ctlwrite.h"
+#include "keel/svcontrol.h"
 #include "keel/err.h"
 #include "keel/opt.h"
 

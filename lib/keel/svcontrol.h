@@ -14,10 +14,23 @@ enum class CtlResult {
     error,          ///< any other failure; errno set
 };
 
-/// Writes cmds, in one write, to DIR/supervise/control, opened O_WRONLY|O_NONBLOCK (so a FIFO
-/// without a reader fails at once with ENXIO instead of blocking). errno is set for bad_dir
-/// and error.
-[[nodiscard]] CtlResult write_control(const char* dir, std::string_view cmds) noexcept;
+/// The control directory of a scan directory (a supervisor's is "supervise").
+inline constexpr char scanner_ctl_dir[] = ".s6-svscan";
+
+/// Writes cmds, in one write, to DIR/SUBDIR/control, opened O_WRONLY|O_NONBLOCK (a FIFO that
+/// nobody reads fails at once with ENXIO instead of blocking), then switched back to blocking
+/// so the whole command goes in even if the FIFO is busy. Returns ok; not_supervised if
+/// nothing reads the FIFO or DIR has no SUBDIR; bad_dir (errno set) if DIR/SUBDIR exists but
+/// has no usable control FIFO or is not a directory; error (errno set) otherwise, e.g. a
+/// missing DIR or a path too long.
+[[nodiscard]] CtlResult write_control_at(const char* dir, const char* subdir,
+                                         std::string_view cmds) noexcept;
+
+/// The same for a supervisor: DIR/supervise/control.
+[[nodiscard]] inline CtlResult write_control(const char* dir, std::string_view cmds) noexcept
+{
+    return write_control_at(dir, "supervise", cmds);
+}
 
 /// Whether a supervisor holds the lock on DIR/supervise/lock: 1 yes, 0 no (also when the lock
 /// file does not exist), -1 on error with errno.

@@ -1,6 +1,6 @@
 // What svlink and svunlink share (s6-svlink / s6-svunlink compatible): the rule for a name in a
 // scan directory, how a service dir and its log/ are supervised, the scanner's control FIFO
-// (SCANDIR/.s6-svscan/control, through keel/ctlwrite.h), and waiting for one event letter from
+// (SCANDIR/.s6-svscan/control, through keel/svcontrol.h), and waiting for one event letter from
 // the supervisors of a service and its logger (s: started, x: exited) without polling, with
 // SIGTERM, SIGINT and SIGHUP read from a signalfd so that the FIFOs are removed even then.
 // Nothing here prints, exits (except by a stop signal, see LetterWait) or allocates.
