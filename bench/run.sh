@@ -8,3 +8,4 @@ echo
 echo "== chainloader chain"
 sh "$here/chain.sh"
 echo; echo "== supervisor: keel vs s6"; sh "$here/supervise.sh"
+echo; echo "== scanner: keel vs s6"; sh "$here/svscan.sh"
