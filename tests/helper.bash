@@ -178,11 +178,13 @@ control_ready() {
         timeout 2 sh -c ': > "$1/.s6-svscan/control"' sh "$1" 2>/dev/null
 }
 
-# start_scan DIR [SCANNER [OPTIONS...]]: runs SCANNER (default: keel's svscan) on DIR in the
-# background, its output in DIR.log, and waits until it listens. Its pid goes to DIR.scanpid.
+# start_scan DIR [SCANNER [OPTIONS...]]: runs SCANNER (default: keel's svscan) on DIR (made if
+# missing) in the background, its output in DIR.log, and waits until it listens. Its pid goes
+# to DIR.scanpid.
 start_scan() {
     local dir=$1 scanner=${2:-$KEEL_BIN/svscan}
     shift; [ $# -gt 0 ] && shift
+    mkdir -p "$dir"
     "$scanner" "$@" "$dir" </dev/null >>"$dir.log" 2>&1 3>&- &
     local pid=$!
     track_pid "$pid"
@@ -216,6 +218,65 @@ is_up() { [ -n "$(up_pid "$1")" ]; }
 
 # supervised DIR: a supervisor holds DIR's lock.
 supervised() { svok "$1" 2>/dev/null; }
+
+# is_ready DIR: DIR's service is up and has told its readiness (svstat's up and ready fields).
+is_ready() { [ "$(svstat -o up,ready "$1" 2>/dev/null)" = "true true" ]; }
+
+# sv_of SCANDIR DIR: the pid of the scanner's child that supervises DIR (its working dir).
+sv_of() {
+    local k
+    for k in $(ps -o pid= --ppid "$(scan_pid "$1")"); do
+        [ "$(readlink "/proc/$k/cwd")" = "$2" ] && { echo "$k"; return 0; }
+    done
+    return 1
+}
+
+# procs_under DIR: the pids of the processes whose working directory is DIR or below it (a
+# scanner, its supervisors and their services), the test's own shell left out.
+procs_under() {
+    find /proc/[0-9]*/cwd -maxdepth 0 \( -lname "$1" -o -lname "$1/*" \) 2>/dev/null |
+        cut -d/ -f3 | grep -vx -e "$$" -e "$BASHPID" || true
+}
+# nothing_under DIR: no process runs there any more (after a tree has stopped, for wait_for).
+nothing_under() { [ -z "$(procs_under "$1")" ]; }
+
+# make_logged DIR: a service dir (sleeping) with a logger that drains its input.
+make_logged() {
+    make_service "$1"
+    make_service "$1/log" 'exec cat >/dev/null'
+}
+
+# no_fifo DIR: nobody is subscribed to DIR/event any more (no ftrig1 FIFO is left in it).
+no_fifo() { [ -z "$(find "$1/event" -name 'ftrig1*' 2>/dev/null)" ]; }
+
+# hold_lock FILE: a process holds the POSIX lock on FILE (as a running scanner or supervisor
+# would) until the test ends.
+hold_lock() {
+    mkdir -p "$(dirname "$1")"
+    setlock "$1" sleep 100000 </dev/null >/dev/null 2>&1 3>&- &
+    track_pid $!
+    wait_for 5 grep -q " $! " /proc/locks
+}
+
+# fake_scan DIR: a scan dir with no scanner, but a lock holder and a control FIFO that the
+# test's shell keeps open on fd 4 (read-write), so that writing to it succeeds; the test can
+# read what was written from fd 4.
+fake_scan() {
+    mkdir -p "$1/.s6-svscan"
+    hold_lock "$1/.s6-svscan/lock"
+    mkfifo "$1/.s6-svscan/control"
+    exec 4<>"$1/.s6-svscan/control"
+}
+
+# both_fail CODE 'MESSAGE' ARGS...: the tool under test ($TOOL), then its s6 twin when
+# installed, exit CODE and print "PROG: fatal: MESSAGE".
+both_fail() {
+    local code=$1 msg=$2; shift 2
+    expect_fail "$code" "$TOOL: fatal: $msg" "$TOOL" "$@"
+    if command -v "s6-$TOOL" >/dev/null; then
+        expect_fail "$code" "s6-$TOOL: fatal: $msg" "s6-$TOOL" "$@"
+    fi
+}
 
 # --- PID namespaces -------------------------------------------------------------------------
 # Code that acts as pid 1 or runs kill -1 runs only in a child PID namespace, with its own

@@ -9,117 +9,15 @@ load helper
 
 TOOL=svlink
 
-# --- local helpers (the same in tests/svunlink.bats) ---------------------------------------
-
-setup() {
-    keel_setup
-    # Every process a test starts (scanner, supervisors, services) carries this mark, so that
-    # teardown finds them all even if the test failed half-way.
-    export KEEL_SV_TEST=$T
-}
-
-marked() { grep -lzx "KEEL_SV_TEST=$T" /proc/[0-9]*/environ 2>/dev/null | cut -d/ -f3; }
-
-teardown() {
-    local round p
-    # Freeze first, so that no scanner or supervisor can start anything while we kill.
-    for round in 1 2; do
-        for p in $(marked); do kill -STOP "$p" 2>/dev/null || true; done
-        for p in $(marked); do kill -9 "$p" 2>/dev/null || true; done
-    done
-    keel_teardown
-}
-
-st_pid() { od -An -tu8 -j24 -N8 --endian=big "$1/supervise/status" 2>/dev/null | tr -d ' '; }
-st_flags() { od -An -tu1 -j34 -N1 "$1/supervise/status" 2>/dev/null | tr -d ' '; }
-is_up() { local p f; p=$(st_pid "$1"); f=$(st_flags "$1"); [ "${p:-0}" != 0 ] && (( (f & 2) == 0 )); }
-
-# The scanners: keel's svscan when built, and s6-svscan when installed.
-scanners() {
-    [ -x "$KEEL_BIN/svscan" ] && echo "$KEEL_BIN/svscan"
-    command -v s6-svscan 2>/dev/null || true
-}
-
-# dead PID: the process has exited (gone, or a zombie nobody reaped yet).
-dead() { [ ! -d "/proc/$1" ] || grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null; }
-
-# reads_control PID SCANDIR: the scanner has its control FIFO open.
-reads_control() { ls -l "/proc/$1/fd" 2>/dev/null | grep -q -- " -> $2/.s6-svscan/control\$"; }
-
-# start_scan SCANNER SCANDIR: runs SCANNER on SCANDIR (pid in SCANDIR.pid, output in
-# SCANDIR.log) and waits until it listens on its control FIFO.
-start_scan() {
-    local sc=$1 dir=$2 pid
-    mkdir -p "$dir"
-    "$sc" "$dir" </dev/null >>"$dir.log" 2>&1 3>&- &
-    pid=$!
-    track_pid "$pid"
-    echo "$pid" > "$dir.pid"
-    wait_for 5 reads_control "$pid" "$dir"
-}
-scan_pid() { cat "$1.pid"; }
-
-# sv_of SCANDIR DIR: the pid of the scanner's child that supervises DIR (its working dir).
-sv_of() {
-    local k
-    for k in $(ps -o pid= --ppid "$(scan_pid "$1")"); do
-        [ "$(readlink "/proc/$k/cwd")" = "$2" ] && { echo "$k"; return 0; }
-    done
-    return 1
-}
-
-# stop_scan SCANDIR: tells the scanner to stop the tree (t), and waits until it, its
-# supervisors and every service they ran have exited.
-stop_scan() {
-    local dir=$1 pid kids k s p
-    pid=$(scan_pid "$dir")
-    kill -CONT "$pid"
-    kids=$(ps -o pid= --ppid "$pid" || true)
-    timeout 5 sh -c 'printf t > "$1/.s6-svscan/control"' sh "$dir" &&
-        wait_for 10 dead "$pid" || {
-        echo "the scanner on $dir did not stop; its output:"; cat "$dir.log"; false
-    } >&2
-    for k in $kids; do wait_for 10 dead "$k"; done
-    for s in $(find "$T" -path '*/supervise/status'); do
-        p=$(st_pid "${s%/supervise/status}")
-        [ "${p:-0}" = 0 ] || wait_for 10 dead "$p"
-    done
-}
-
-# logged DIR: a service dir whose logger drains its input.
-logged() {
-    make_service "$1"
-    make_service "$1/log" 'exec cat >/dev/null'
-}
-
-# no_fifo DIR: nobody is subscribed to DIR/event any more.
-no_fifo() { [ -z "$(find "$1/event" -name 'ftrig1*' 2>/dev/null)" ]; }
-
-# hold_lock FILE: a process holds the POSIX lock on FILE (as a running scanner or supervisor
-# would) until the test ends.
-hold_lock() {
-    mkdir -p "$(dirname "$1")"
-    setlock "$1" sleep 100000 </dev/null >/dev/null 2>&1 3>&- &
-    track_pid $!
-    wait_for 5 grep -q " $! " /proc/locks
-}
-
-# both CODE 'MESSAGE' ARGS...: the tool under test ($TOOL), then its s6 twin when installed,
-# exit CODE and print "PROG: fatal: MESSAGE".
-both() {
-    local code=$1 msg=$2; shift 2
-    expect_fail "$code" "$TOOL: fatal: $msg" "$TOOL" "$@"
-    if command -v "s6-$TOOL" >/dev/null; then
-        expect_fail "$code" "s6-$TOOL: fatal: $msg" "s6-$TOOL" "$@"
-    fi
-}
+# Scanner helpers (start_scan, stop_scan, sv_of, make_logged, hold_lock, fake_scan, no_fifo,
+# both_fail...) are in tests/helper.bash; keel_teardown kills whatever a test left under $T.
 
 # --- linking -------------------------------------------------------------------------------
 
 @test "svlink: links the service and returns once its supervisor runs" {
     for sc in $(scanners); do
         b=$T/$(basename "$sc")
-        start_scan "$sc" "$b/scan"
+        start_scan "$b/scan" "$sc"
         make_service "$b/svc"
         # While the scanner is stopped, nothing can start: svlink must be waiting.
         kill -STOP "$(scan_pid "$b/scan")"
@@ -128,7 +26,7 @@ both() {
         track_pid $pid
         wait_for 5 test -L "$b/scan/svc"
         [ -n "$(find "$b/svc/event" -name 'ftrig1*')" ]
-        run dead $pid
+        run gone $pid
         [ "$status" -eq 1 ]
         kill -CONT "$(scan_pid "$b/scan")"
         wait $pid
@@ -149,14 +47,15 @@ both() {
             [ "$(stat -c '%a %g' "$b/s6/event")" = "3730 $(id -g)" ]
         fi
         stop_scan "$b/scan"
+        wait_for 10 nothing_under "$b"
     done
 }
 
 @test "svlink: a logged service: waits for the supervisors of both" {
     for sc in $(scanners); do
         b=$T/$(basename "$sc")
-        start_scan "$sc" "$b/scan"
-        logged "$b/svc"
+        start_scan "$b/scan" "$sc"
+        make_logged "$b/svc"
         svlink -t 5000 "$b/scan" "$b/svc"
         svok "$b/svc"
         svok "$b/svc/log"
@@ -168,17 +67,18 @@ both() {
         wait_for 5 is_up "$b/svc"
         wait_for 5 is_up "$b/svc/log"
         stop_scan "$b/scan"
+        wait_for 10 nothing_under "$b"
     done
 }
 
 @test "svlink: a logger whose supervisor cannot start: 99, the service's supervisor told to exit" {
     for sc in $(scanners); do
         b=$T/$(basename "$sc")
-        start_scan "$sc" "$b/scan"
+        start_scan "$b/scan" "$sc"
         for tool in svlink s6-svlink; do
             command -v "$tool" >/dev/null || continue
             d=$b/$tool
-            logged "$d"
+            make_logged "$d"
             # the logger's supervisor dies at start-up, before its `s` event
             ln -s "$T/nowhere/supervise" "$d/log/supervise"
             expect_fail 99 "$tool: fatal: unable to link servicedir $d into scandir $b/scan with name $tool: Connection timed out" \
@@ -190,14 +90,15 @@ both() {
             [ "$status" -eq 1 ]
         done
         stop_scan "$b/scan"
+        wait_for 10 nothing_under "$b"
     done
 }
 
 @test "svlink -D: the service and its logger start down, and stay so" {
     for sc in $(scanners); do
         b=$T/$(basename "$sc")
-        start_scan "$sc" "$b/scan"
-        logged "$b/svc"
+        start_scan "$b/scan" "$sc"
+        make_logged "$b/svc"
         svlink -D "$b/scan" "$b/svc"
         [ -f "$b/svc/down" ]
         [ -f "$b/svc/log/down" ]
@@ -205,21 +106,22 @@ both() {
         [ "$(svstat -o up,wantedup,normallyup "$b/svc")" = "false false false" ]
         [ "$(svstat -o up,wantedup,normallyup "$b/svc/log")" = "false false false" ]
         if command -v s6-svlink >/dev/null; then
-            logged "$b/s6"
+            make_logged "$b/s6"
             s6-svlink -D "$b/scan" "$b/s6"
             [ -f "$b/s6/down" ]
             [ -f "$b/s6/log/down" ]
             [ "$(svstat -o up,wantedup,normallyup "$b/s6")" = "false false false" ]
         fi
         stop_scan "$b/scan"
+        wait_for 10 nothing_under "$b"
     done
 }
 
 @test "svlink -d: starts down, then removes the down files (logger's too)" {
     for sc in $(scanners); do
         b=$T/$(basename "$sc")
-        start_scan "$sc" "$b/scan"
-        logged "$b/svc"
+        start_scan "$b/scan" "$sc"
+        make_logged "$b/svc"
         svlink -d "$b/scan" "$b/svc"
         [ ! -e "$b/svc/down" ]
         [ ! -e "$b/svc/log/down" ]
@@ -241,13 +143,14 @@ both() {
             [ "$(svstat -o up,wantedup,normallyup "$b/s6")" = "false false true" ]
         fi
         stop_scan "$b/scan"
+        wait_for 10 nothing_under "$b"
     done
 }
 
 @test "svlink -P / -f: public or private event dir, enforced only with -f" {
     for sc in $(scanners); do
         b=$T/$(basename "$sc")
-        start_scan "$sc" "$b/scan"
+        start_scan "$b/scan" "$sc"
         for tool in svlink s6-svlink; do
             command -v "$tool" >/dev/null || continue
             d=$b/$tool
@@ -271,13 +174,14 @@ both() {
             [ "$(stat -c %a "$d-forcedpub/event")" = 1733 ]
         done
         stop_scan "$b/scan"
+        wait_for 10 nothing_under "$b"
     done
 }
 
 @test "svlink: relative paths become absolute, NAME defaults to the basename" {
     for sc in $(scanners); do
         b=$T/$(basename "$sc")
-        start_scan "$sc" "$b/scan"
+        start_scan "$b/scan" "$sc"
         mkdir -p "$b/real"
         ln -s real "$b/alias"
         make_service "$b/real/one"
@@ -299,14 +203,15 @@ both() {
             [ "$(readlink "$b/scan/four")" = "$b/real/four" ]
         fi
         stop_scan "$b/scan"
+        wait_for 10 nothing_under "$b"
     done
 }
 
 @test "svlink: names with spaces, given or taken from the directory" {
     for sc in $(scanners); do
         b=$T/$(basename "$sc")
-        start_scan "$sc" "$b/scan"
-        logged "$b/my svc"
+        start_scan "$b/scan" "$sc"
+        make_logged "$b/my svc"
         svlink "$b/scan" "$b/my svc"
         [ "$(readlink "$b/scan/my svc")" = "$b/my svc" ]
         svok "$b/my svc"
@@ -316,13 +221,14 @@ both() {
         [ "$(readlink "$b/scan/ a  b ")" = "$b/other" ]
         svok "$b/other"
         stop_scan "$b/scan"
+        wait_for 10 nothing_under "$b"
     done
 }
 
 @test "svlink: a service already supervised: a warning, the link, exit 0" {
     for sc in $(scanners); do
         b=$T/$(basename "$sc")
-        start_scan "$sc" "$b/scan"
+        start_scan "$b/scan" "$sc"
         make_service "$b/svc"
         svlink "$b/scan" "$b/svc"
         pid=$(sv_of "$b/scan" "$b/svc")
@@ -341,6 +247,7 @@ both() {
                 s6-svlink "$b/scan" "$b/svc"
         fi
         stop_scan "$b/scan"
+        wait_for 10 nothing_under "$b"
     done
 }
 
@@ -349,12 +256,12 @@ both() {
 @test "svlink -t: a scanner that does not scan: 99, and nothing is left behind" {
     for sc in $(scanners); do
         b=$T/$(basename "$sc")
-        start_scan "$sc" "$b/scan"
+        start_scan "$b/scan" "$sc"
         kill -STOP "$(scan_pid "$b/scan")"
         for tool in svlink s6-svlink; do
             command -v "$tool" >/dev/null || continue
             d=$b/$tool
-            logged "$d"
+            make_logged "$d"
             start=$(now_ms)
             expect_fail 99 "$tool: fatal: unable to link servicedir $d into scandir $b/scan with name $tool: Connection timed out" \
                 "$tool" -d -t 300 "$b/scan" "$d"
@@ -376,15 +283,13 @@ both() {
         run sv_of "$b/scan" "$b/svlink"
         [ "$status" -eq 1 ]
         stop_scan "$b/scan"
+        wait_for 10 nothing_under "$b"
     done
 }
 
 @test "svlink -t: no scanner, but a lock holder and a FIFO someone reads: 99" {
     s=$T/scan
-    mkdir -p "$s/.s6-svscan"
-    hold_lock "$s/.s6-svscan/lock"
-    mkfifo "$s/.s6-svscan/control"
-    exec 4<>"$s/.s6-svscan/control"
+    fake_scan "$s"
     for tool in svlink s6-svlink; do
         command -v "$tool" >/dev/null || continue
         make_service "$T/$tool"
@@ -403,9 +308,9 @@ both() {
 @test "svlink: SIGTERM while waiting removes the FIFOs" {
     for sc in $(scanners); do
         b=$T/$(basename "$sc")
-        start_scan "$sc" "$b/scan"
+        start_scan "$b/scan" "$sc"
         kill -STOP "$(scan_pid "$b/scan")"
-        logged "$b/svc"
+        make_logged "$b/svc"
         svlink "$b/scan" "$b/svc" 2>"$T/err" &
         pid=$!
         track_pid $pid
@@ -417,7 +322,9 @@ both() {
         [ ! -s "$T/err" ]
         no_fifo "$b/svc"
         no_fifo "$b/svc/log"
+        kill -CONT "$(scan_pid "$b/scan")"
         stop_scan "$b/scan"
+        wait_for 10 nothing_under "$b"
     done
 }
 
@@ -435,13 +342,13 @@ both() {
 }
 
 @test "svlink: bad names, empty operands" {
-    both 100 "invalid scandir" "" "$T/svc"
-    both 100 "invalid servicedir" "$T" ""
-    both 100 "invalid name" "$T" "$T/svc" ""
-    both 100 "invalid name" "$T" "$T/svc" .hidden
-    both 100 "invalid name" "$T" "$T/svc" /abs
-    both 100 "invalid name" "$T" .
-    both 100 "invalid name" "$T" /
+    both_fail 100 "invalid scandir" "" "$T/svc"
+    both_fail 100 "invalid servicedir" "$T" ""
+    both_fail 100 "invalid name" "$T" "$T/svc" ""
+    both_fail 100 "invalid name" "$T" "$T/svc" .hidden
+    both_fail 100 "invalid name" "$T" "$T/svc" /abs
+    both_fail 100 "invalid name" "$T" .
+    both_fail 100 "invalid name" "$T" /
     # a '/' inside: s6-svlink tries to link into a subdirectory; keel refuses the name
     expect_fail 100 "svlink: fatal: invalid name" svlink "$T" "$T/svc" a/b
     [ ! -e "$T/svc" ]
@@ -449,7 +356,7 @@ both() {
 
 @test "svlink: a scan dir without a scanner" {
     make_service "$T/svc"
-    both 111 "unable to open $T/nowhere/.s6-svscan/lock: No such file or directory" \
+    both_fail 111 "unable to open $T/nowhere/.s6-svscan/lock: No such file or directory" \
         "$T/nowhere" "$T/svc"
     s=$T/scan
     mkdir -p "$s/.s6-svscan"
@@ -462,10 +369,10 @@ both() {
     [ ! -e "$T/svc/event" ]
     # a lock holder but no control FIFO, then a FIFO nobody reads: undone, 111
     hold_lock "$s/.s6-svscan/lock"
-    both 111 "unable to link servicedir $T/svc into scandir $s with name svc: No such file or directory" \
+    both_fail 111 "unable to link servicedir $T/svc into scandir $s with name svc: No such file or directory" \
         -D "$s" "$T/svc"
     mkfifo "$s/.s6-svscan/control"
-    both 111 "unable to link servicedir $T/svc into scandir $s with name svc: No such device or address" \
+    both_fail 111 "unable to link servicedir $T/svc into scandir $s with name svc: No such device or address" \
         -D "$s" "$T/svc"
     [ ! -L "$s/svc" ]
     [ ! -e "$T/svc/down" ]
@@ -476,23 +383,23 @@ both() {
     s=$T/scan
     mkdir -p "$s/.s6-svscan"
     hold_lock "$s/.s6-svscan/lock"
-    both 111 "unable to stat $T/missing/run: No such file or directory" "$s" "$T/missing"
+    both_fail 111 "unable to stat $T/missing/run: No such file or directory" "$s" "$T/missing"
     mkdir "$T/norun"
-    both 111 "unable to stat $T/norun/run: No such file or directory" "$s" "$T/norun"
+    both_fail 111 "unable to stat $T/norun/run: No such file or directory" "$s" "$T/norun"
     make_service "$T/noexec"
     chmod 644 "$T/noexec/run"
-    both 100 "$T/noexec/run is not executable" "$s" "$T/noexec"
+    both_fail 100 "$T/noexec/run is not executable" "$s" "$T/noexec"
     make_service "$T/logfile"
     touch "$T/logfile/log"
-    both 100 "$T/logfile/log is not a directory" "$s" "$T/logfile"
+    both_fail 100 "$T/logfile/log is not a directory" "$s" "$T/logfile"
     make_service "$T/lognorun"
     mkdir "$T/lognorun/log"
-    both 111 "unable to stat $T/lognorun/log/run: No such file or directory" "$s" "$T/lognorun"
-    logged "$T/lognoexec"
+    both_fail 111 "unable to stat $T/lognorun/log/run: No such file or directory" "$s" "$T/lognorun"
+    make_logged "$T/lognoexec"
     chmod 644 "$T/lognoexec/log/run"
-    both 100 "$T/lognoexec/log/run is not executable" "$s" "$T/lognoexec"
+    both_fail 100 "$T/lognoexec/log/run is not executable" "$s" "$T/lognoexec"
     # a logger supervised without its service (or the reverse): s6 refuses the pair
-    logged "$T/half"
+    make_logged "$T/half"
     hold_lock "$T/half/log/supervise/lock"
     run --separate-stderr svlink "$s" "$T/half"
     [ "$status" -eq 111 ]
@@ -507,7 +414,7 @@ s6-svlink: fatal: unable to link servicedir $T/half into scandir $s with name ha
     # an event "dir" that is not one
     make_service "$T/evfile"
     touch "$T/evfile/event"
-    both 111 "unable to link servicedir $T/evfile into scandir $s with name evfile: Not a directory" \
+    both_fail 111 "unable to link servicedir $T/evfile into scandir $s with name evfile: Not a directory" \
         "$s" "$T/evfile"
 }
 
@@ -533,11 +440,11 @@ s6-svlink: fatal: unable to link servicedir $T/half into scandir $s with name ha
 @test "svlink: overlong paths" {
     long=$(printf 'x%.0s' $(seq 1 5000))
     make_service "$T/svc"
-    both 111 "unable to open $T/$long/.s6-svscan/lock: File name too long" "$T/$long" "$T/svc"
+    both_fail 111 "unable to open $T/$long/.s6-svscan/lock: File name too long" "$T/$long" "$T/svc"
     s=$T/scan
     mkdir -p "$s/.s6-svscan"
     hold_lock "$s/.s6-svscan/lock"
-    both 111 "unable to stat $T/$long/run: File name too long" "$s" "$T/$long"
+    both_fail 111 "unable to stat $T/$long/run: File name too long" "$s" "$T/$long"
     expect_fail 111 "svlink: fatal: unable to link servicedir $T/svc into scandir $s with name $long: File name too long" \
         svlink "$s" "$T/svc" "$long"
     [ ! -e "$T/svc/event" ]

@@ -6,25 +6,9 @@
 
 load helper
 
-# --- local helpers (the same in tests/svscanctl.bats) ---------------------------------------
+# Scanner helpers (control_ready, up_pid, is_up, is_ready, nothing_under) are in
+# tests/helper.bash; keel_teardown kills whatever a test left under $T.
 
-procs_in() {
-    find /proc/[0-9]*/cwd -maxdepth 0 \( -lname "$1" -o -lname "$1/*" \) 2>/dev/null |
-        cut -d/ -f3 | grep -vx -e "$$" -e "$BASHPID" || true
-}
-nothing_in() { [ -z "$(procs_in "$1")" ]; }
-
-teardown() {
-    local p
-    if [ -f "$T/pids" ]; then while read -r p; do kill -9 "$p" 2>/dev/null; done < "$T/pids"; fi
-    for p in $(procs_in "$T") $(procs_in "$T"); do kill -9 "$p" 2>/dev/null || true; done
-    keel_teardown
-}
-
-listening() { svscanctl "$1" 2>/dev/null; }
-st_pid() { od -An -tu8 -j24 -N8 --endian=big "$1/supervise/status" 2>/dev/null | tr -d ' '; }
-is_up() { local p; p=$(st_pid "$1"); [ "${p:-0}" != 0 ]; }
-is_ready() { [ "$(svstat -o ready "$1" 2>/dev/null)" = true ]; }
 has_line() { grep -qF -- "$2" "$1" 2>/dev/null; }
 
 # A bin directory (with a space and a quote in its name, for the run script's quoting) of
@@ -75,14 +59,14 @@ boot() {
     KEEL_BINDIR=$B svscanboot "$@" </dev/null >"$T/boot.out" 2>"$T/console.out" 3>&- &
     track_pid $!
     BOOT=$!
-    wait_for 5 listening "$scandir"
+    wait_for 5 control_ready "$scandir"
 }
 
 # stop SCANDIR: svscanctl -t; the scanner, the catch-all logger and every service go.
 stop() {
     svscanctl -t "$1"
     wait_for 10 gone "$BOOT"
-    wait_for 5 nothing_in "$T"
+    wait_for 5 nothing_under "$T"
 }
 
 # The run script svscanboot writes for LOGDIR, logger options and user as given.
@@ -294,7 +278,7 @@ expected_run() {
     [[ "$(cat "$T/logs/current")" =~ ^@4000[0-9a-f]{20}\ foo:\ stdin\ /dev/null$ ]]
     l=$T/scan/s6-svscan-log
     wait_for 5 is_ready "$l"
-    logger=$(st_pid "$l")
+    logger=$(up_pid "$l")
     # svscan writes into the FIFO and holds the console; the logger reads the FIFO and writes
     # its own messages to the console.
     [ "$(readlink /proc/$BOOT/fd/1)" = "$l/fifo" ]
@@ -318,7 +302,7 @@ expected_run() {
     BOOT=$!
     wait_for 5 test -s "$T/ready"
     [ "$(od -An -c "$T/ready" | tr -d ' ')" = '\n' ]
-    listening "$T/scan"
+    control_ready "$T/scan"
     args_are -X 4 -d 3 -- "$T/scan"
     [ "$(readlink /proc/$BOOT/fd/4)" = "$T/console.out" ]
     stop "$T/scan"
@@ -333,7 +317,7 @@ expected_run() {
     l=$T/scan/s6-svscan-log
     wait_for 5 is_up "$l"
     [ "$(readlink /proc/$BOOT/fd/3)" = "$T/console" ]
-    [ "$(readlink /proc/$(st_pid "$l")/fd/2)" = "$T/console" ]
+    [ "$(readlink /proc/$(up_pid "$l")/fd/2)" = "$T/console" ]
     stop "$T/scan"
 }
 
@@ -345,7 +329,7 @@ expected_run() {
     wait_for 5 has_line "$T/logs/current" as-nobody
     [ "$(stat -c %U:%a "$T/logs")" = nobody:750 ]
     [ "$(stat -c %U "$T/logs/current")" = nobody ]
-    logger=$(st_pid "$T/scan/s6-svscan-log")
+    logger=$(up_pid "$T/scan/s6-svscan-log")
     grep -q "^Uid:.$(id -u nobody)\s" /proc/$logger/status
     stop "$T/scan"
 }

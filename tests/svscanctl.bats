@@ -4,52 +4,9 @@
 
 load helper
 
-# --- local helpers (the same in tests/svscanboot.bats) --------------------------------------
+# Scanner helpers (scanners, start_scan, scan_pid, stop_scan, control_ready, up_pid, is_up,
+# nothing_under) are in tests/helper.bash; keel_teardown kills whatever a test left under $T.
 
-# The scanners the live tests run: keel's own, and s6-svscan when installed.
-scanners() {
-    [ -x "$KEEL_BIN/svscan" ] && echo "$KEEL_BIN/svscan"
-    command -v s6-svscan 2>/dev/null || true
-}
-
-# The pids of the processes whose working directory is under DIR: a scanner (cwd = its
-# scandir), its supervisors and their services (cwd = their service dirs).
-procs_in() {
-    find /proc/[0-9]*/cwd -maxdepth 0 \( -lname "$1" -o -lname "$1/*" \) 2>/dev/null |
-        cut -d/ -f3 | grep -vx -e "$$" -e "$BASHPID" || true
-}
-nothing_in() { [ -z "$(procs_in "$1")" ]; }
-
-# Whatever a failed test leaves under $T is killed: scanners first, so nothing restarts.
-teardown() {
-    local p
-    if [ -f "$T/pids" ]; then while read -r p; do kill -9 "$p" 2>/dev/null; done < "$T/pids"; fi
-    for p in $(procs_in "$T") $(procs_in "$T"); do kill -9 "$p" 2>/dev/null || true; done
-    keel_teardown
-}
-
-listening() { svscanctl "$1" 2>/dev/null; }
-
-# start_scanner SCANNER SCANDIR: runs it in the background (output in SCANDIR.log) and waits
-# until it reads its control FIFO.
-start_scanner() {
-    local sc=$1 dir=$2
-    "$sc" "$dir" </dev/null >>"$dir.log" 2>&1 3>&- &
-    track_pid $!
-    echo $! > "$dir.pid"
-    wait_for 5 listening "$dir"
-}
-scanner_pid() { cat "$1.pid"; }
-
-# stop_scanner SCANDIR: svscanctl -t, then everything under the test's own dir must go.
-stop_scanner() {
-    svscanctl -t "$1"
-    wait_for 10 gone "$(scanner_pid "$1")"
-}
-
-# The pid in DIR/supervise/status (0 when down).
-st_pid() { od -An -tu8 -j24 -N8 --endian=big "$1/supervise/status" 2>/dev/null | tr -d ' '; }
-is_up() { local p; p=$(st_pid "$1"); [ "${p:-0}" != 0 ]; }
 not_svok() { ! svok "$1"; }
 
 # tree BASE: BASE/scan with a logged service foo (BASE/svc/foo, linked in), whose run prints a
@@ -67,7 +24,7 @@ tree() {
 
 # Starts the tree of BASE under SCANNER and waits for foo and its logger to be up.
 run_tree() {
-    start_scanner "$1" "$2/scan"
+    start_scan "$2/scan" "$1"
     wait_for 5 is_up "$2/svc/foo"
     wait_for 5 is_up "$2/svc/foo/log"
 }
@@ -81,7 +38,7 @@ fake_scanner() {
     : > "$2"
     ( exec 4<>"$1/.s6-svscan/control"; exec cat <&4 >>"$2" ) 3>&- &
     track_pid $!
-    wait_for 5 listening "$1"
+    wait_for 5 control_ready "$1"
 }
 holds() { [ "$(cat "$1")" = "$2" ]; }
 
@@ -186,17 +143,17 @@ holds() { [ "$(cat "$1")" = "$2" ]; }
         b=$T/$(basename "$sc")
         mkdir -p "$b/scan" "$b/svc"
         make_service "$b/svc/new"
-        start_scanner "$sc" "$b/scan"
+        start_scan "$b/scan" "$sc"
         ln -s "$b/svc/new" "$b/scan/new"
         svscanctl -a "$b/scan"
         wait_for 5 is_up "$b/svc/new"
         svscanctl -z "$b/scan"
         svscanctl -zz "$b/scan"
-        listening "$b/scan"
-        kill -0 "$(scanner_pid "$b/scan")"
+        control_ready "$b/scan"
+        kill -0 "$(scan_pid "$b/scan")"
         [ ! -s "$b/scan.log" ]
-        stop_scanner "$b/scan"
-        wait_for 5 nothing_in "$b"
+        stop_scan "$b/scan"
+        wait_for 5 nothing_under "$b"
     done
 }
 
@@ -210,14 +167,14 @@ holds() { [ "$(cat "$1")" = "$2" ]; }
             svscanctl "$cmd" "$b/scan"
             wait_for 5 not_svok "$b/svc/foo"
             # SIGHUP: the logger's supervisor exits only once its logger has died by itself.
-            logger=$(st_pid "$b/svc/foo/log")
+            logger=$(up_pid "$b/svc/foo/log")
             svok "$b/svc/foo/log"
             kill -0 "$logger"
             kill "$logger"
             wait_for 5 not_svok "$b/svc/foo/log"
-            listening "$b/scan"
-            stop_scanner "$b/scan"
-            wait_for 5 nothing_in "$b"
+            control_ready "$b/scan"
+            stop_scan "$b/scan"
+            wait_for 5 nothing_under "$b"
         done
     done
 }
@@ -227,14 +184,14 @@ holds() { [ "$(cat "$1")" = "$2" ]; }
         b=$T/$(basename "$sc")
         tree "$b"
         run_tree "$sc" "$b"
-        logger=$(st_pid "$b/svc/foo/log")
+        logger=$(up_pid "$b/svc/foo/log")
         rm "$b/scan/foo"
         svscanctl -aN "$b/scan"
         wait_for 5 not_svok "$b/svc/foo"
         wait_for 5 not_svok "$b/svc/foo/log"
         wait_for 5 gone "$logger"
-        stop_scanner "$b/scan"
-        wait_for 5 nothing_in "$b"
+        stop_scan "$b/scan"
+        wait_for 5 nothing_under "$b"
     done
 }
 
@@ -246,9 +203,9 @@ holds() { [ "$(cat "$1")" = "$2" ]; }
             run_tree "$sc" "$b"
             wait_for 5 grep -q foo-out "$b/logged"
             svscanctl "$cmd" "$b/scan"
-            wait_for 10 gone "$(scanner_pid "$b/scan")"
+            wait_for 10 gone "$(scan_pid "$b/scan")"
             [ "$(cat "$b/finish.out")" = 0 ]
-            wait_for 5 nothing_in "$b"
+            wait_for 5 nothing_under "$b"
             [ "$(cat "$b/logged")" = foo-out ]
         done
     done
@@ -259,12 +216,12 @@ holds() { [ "$(cat "$1")" = "$2" ]; }
         b=$T/$(basename "$sc")
         tree "$b"
         run_tree "$sc" "$b"
-        logger=$(st_pid "$b/svc/foo/log")
+        logger=$(up_pid "$b/svc/foo/log")
         svscanctl -q "$b/scan"
-        wait_for 10 gone "$(scanner_pid "$b/scan")"
+        wait_for 10 gone "$(scan_pid "$b/scan")"
         [ "$(cat "$b/finish.out")" = 0 ]
         gone "$logger"
-        wait_for 5 nothing_in "$b"
+        wait_for 5 nothing_under "$b"
     done
 }
 
@@ -274,12 +231,12 @@ holds() { [ "$(cat "$1")" = "$2" ]; }
         tree "$b"
         run_tree "$sc" "$b"
         svscanctl -b "$b/scan"
-        wait_for 5 gone "$(scanner_pid "$b/scan")"
+        wait_for 5 gone "$(scan_pid "$b/scan")"
         [ "$(cat "$b/finish.out")" = 0 ]
         svok "$b/svc/foo"
         svok "$b/svc/foo/log"
         is_up "$b/svc/foo"
         svc -dx "$b/svc/foo" "$b/svc/foo/log"
-        wait_for 5 nothing_in "$b"
+        wait_for 5 nothing_under "$b"
     done
 }

@@ -6,33 +6,21 @@
 
 load helper
 
+# (keel_teardown kills whatever a test left under $T.)
 setup() {
     keel_setup
     S=$T/scan
     mkdir "$S"
-    # Marks every process the tests start, so teardown finds them all.
-    export KEEL_SVTREE_TEST=$T
-}
-
-teardown() {
-    if [ -f "$T/pids" ]; then
-        while read -r p; do kill -9 "$p" 2>/dev/null || true; done < "$T/pids"
-    fi
-    local f p
-    for f in $(grep -lzx "KEEL_SVTREE_TEST=$T" /proc/[0-9]*/environ 2>/dev/null); do
-        p=${f#/proc/}
-        kill -9 "${p%/environ}" 2>/dev/null || true
-    done
-    keel_teardown
 }
 
 # --- helpers ------------------------------------------------------------------------------
+# (is_up, is_ready, scanners, start_scan, scan_ctl are in tests/helper.bash)
 
+# The pid and the flags byte of DIR/supervise/status, read from the file itself: what svtree
+# shows is checked against the bytes, not against another keel tool.
 st_pid() { od -An -tu8 -j24 -N8 --endian=big "$1/supervise/status" 2>/dev/null | tr -d ' '; }
 st_flags() { od -An -tu1 -j34 -N1 "$1/supervise/status" 2>/dev/null | tr -d ' '; }
-is_up() { local p f; p=$(st_pid "$1"); f=$(st_flags "$1"); [ "${p:-0}" != 0 ] && (( (f & 2) == 0 )); }
 is_down() { [ "$(st_pid "$1")" = 0 ]; }
-is_ready() { is_up "$1" && (( $(st_flags "$1") & 8 )); }
 is_paused() { is_up "$1" && (( $(st_flags "$1") & 1 )); }
 is_finishing() { (( $(st_flags "$1") & 2 )); }
 sv_name() { basename "$1"; }
@@ -563,14 +551,6 @@ trunc|error|-|-|-|-|up|unable to read status: status file is truncated" ]
 
 # --- a tree built by a scanner --------------------------------------------------------------
 
-# The scanners: keel's svscan when built, and s6-svscan.
-scanners() {
-    [ -x "$KEEL_BIN/svscan" ] && echo "$KEEL_BIN/svscan"
-    command -v s6-svscan 2>/dev/null || true
-}
-# The svscanctl that goes with a scanner.
-scanctl_for() { if [ "$(basename "$1")" = svscan ]; then echo "$KEEL_BIN/svscanctl"; else echo s6-svscanctl; fi; }
-
 all_up() { svtree "$1" > /dev/null && [ "$(svtree -j "$1" | jq -s 'map(select(.up)) | length')" = 3 ]; }
 none_supervised() { [ "$(svtree -j "$1" | jq -s 'map(select(.supervised)) | length')" = 0 ]; }
 
@@ -586,9 +566,7 @@ none_supervised() { [ "$(svtree -j "$1" | jq -s 'map(select(.supervised)) | leng
         echo 3 > "$s/ready/notification-fd"
         make_service "$s/idle"
         touch "$s/idle/down"
-        "$scanner" "$s" </dev/null >"$T/scanner.log" 2>&1 3>&- &
-        scanpid=$!
-        track_pid "$scanpid"
+        start_scan "$s" "$scanner"
         wait_for 20 all_up "$s"
         wait_for 5 is_ready "$s/ready"
         run svtree "$s"
@@ -599,8 +577,8 @@ ready|up|P|T|yes|up|up|-
 ticker|up|P|T|no|up|up|-
 ticker/log|up|P|T|no|up|up|-" ]
         pids="$(st_pid "$s/ready") $(st_pid "$s/ticker") $(st_pid "$s/ticker/log")"
-        "$(scanctl_for "$scanner")" -t "$s"
-        wait_for 10 gone "$scanpid"
+        scan_ctl "$s" t
+        wait_for 10 gone "$(scan_pid "$s")"
         wait_for 10 none_supervised "$s"
         for p in $pids; do wait_for 10 gone "$p"; done
         run svtree "$s"

@@ -9,115 +9,13 @@ load helper
 
 TOOL=svunlink
 
-# --- local helpers (the same in tests/svlink.bats) -----------------------------------------
-
-setup() {
-    keel_setup
-    # Every process a test starts (scanner, supervisors, services) carries this mark, so that
-    # teardown finds them all even if the test failed half-way.
-    export KEEL_SV_TEST=$T
-}
-
-marked() { grep -lzx "KEEL_SV_TEST=$T" /proc/[0-9]*/environ 2>/dev/null | cut -d/ -f3; }
-
-teardown() {
-    local round p
-    # Freeze first, so that no scanner or supervisor can start anything while we kill.
-    for round in 1 2; do
-        for p in $(marked); do kill -STOP "$p" 2>/dev/null || true; done
-        for p in $(marked); do kill -9 "$p" 2>/dev/null || true; done
-    done
-    keel_teardown
-}
-
-st_pid() { od -An -tu8 -j24 -N8 --endian=big "$1/supervise/status" 2>/dev/null | tr -d ' '; }
-st_flags() { od -An -tu1 -j34 -N1 "$1/supervise/status" 2>/dev/null | tr -d ' '; }
-is_up() { local p f; p=$(st_pid "$1"); f=$(st_flags "$1"); [ "${p:-0}" != 0 ] && (( (f & 2) == 0 )); }
-
-# The scanners: keel's svscan when built, and s6-svscan when installed.
-scanners() {
-    [ -x "$KEEL_BIN/svscan" ] && echo "$KEEL_BIN/svscan"
-    command -v s6-svscan 2>/dev/null || true
-}
-
-# dead PID: the process has exited (gone, or a zombie nobody reaped yet).
-dead() { [ ! -d "/proc/$1" ] || grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null; }
-
-# reads_control PID SCANDIR: the scanner has its control FIFO open.
-reads_control() { ls -l "/proc/$1/fd" 2>/dev/null | grep -q -- " -> $2/.s6-svscan/control\$"; }
-
-# start_scan SCANNER SCANDIR: runs SCANNER on SCANDIR (pid in SCANDIR.pid, output in
-# SCANDIR.log) and waits until it listens on its control FIFO.
-start_scan() {
-    local sc=$1 dir=$2 pid
-    mkdir -p "$dir"
-    "$sc" "$dir" </dev/null >>"$dir.log" 2>&1 3>&- &
-    pid=$!
-    track_pid "$pid"
-    echo "$pid" > "$dir.pid"
-    wait_for 5 reads_control "$pid" "$dir"
-}
-scan_pid() { cat "$1.pid"; }
-
-# sv_of SCANDIR DIR: the pid of the scanner's child that supervises DIR (its working dir).
-sv_of() {
-    local k
-    for k in $(ps -o pid= --ppid "$(scan_pid "$1")"); do
-        [ "$(readlink "/proc/$k/cwd")" = "$2" ] && { echo "$k"; return 0; }
-    done
-    return 1
-}
-
-# stop_scan SCANDIR: tells the scanner to stop the tree (t), and waits until it, its
-# supervisors and every service they ran have exited.
-stop_scan() {
-    local dir=$1 pid kids k s p
-    pid=$(scan_pid "$dir")
-    kill -CONT "$pid"
-    kids=$(ps -o pid= --ppid "$pid" || true)
-    timeout 5 sh -c 'printf t > "$1/.s6-svscan/control"' sh "$dir" &&
-        wait_for 10 dead "$pid" || {
-        echo "the scanner on $dir did not stop; its output:"; cat "$dir.log"; false
-    } >&2
-    for k in $kids; do wait_for 10 dead "$k"; done
-    for s in $(find "$T" -path '*/supervise/status'); do
-        p=$(st_pid "${s%/supervise/status}")
-        [ "${p:-0}" = 0 ] || wait_for 10 dead "$p"
-    done
-}
-
-# logged DIR: a service dir whose logger drains its input.
-logged() {
-    make_service "$1"
-    make_service "$1/log" 'exec cat >/dev/null'
-}
-
-# no_fifo DIR: nobody is subscribed to DIR/event any more.
-no_fifo() { [ -z "$(find "$1/event" -name 'ftrig1*' 2>/dev/null)" ]; }
-
-# hold_lock FILE: a process holds the POSIX lock on FILE (as a running scanner or supervisor
-# would) until the test ends.
-hold_lock() {
-    mkdir -p "$(dirname "$1")"
-    setlock "$1" sleep 100000 </dev/null >/dev/null 2>&1 3>&- &
-    track_pid $!
-    wait_for 5 grep -q " $! " /proc/locks
-}
-
-# both CODE 'MESSAGE' ARGS...: the tool under test ($TOOL), then its s6 twin when installed,
-# exit CODE and print "PROG: fatal: MESSAGE".
-both() {
-    local code=$1 msg=$2; shift 2
-    expect_fail "$code" "$TOOL: fatal: $msg" "$TOOL" "$@"
-    if command -v "s6-$TOOL" >/dev/null; then
-        expect_fail "$code" "s6-$TOOL: fatal: $msg" "s6-$TOOL" "$@"
-    fi
-}
+# Scanner helpers (start_scan, stop_scan, sv_of, make_logged, hold_lock, fake_scan, no_fifo,
+# both_fail...) are in tests/helper.bash; keel_teardown kills whatever a test left under $T.
 
 # put_in SCANDIR DIR NAME: links DIR into the scan dir by hand and waits for its supervisors.
 put_in() {
     ln -s "$2" "$1/$3"
-    timeout 5 sh -c 'printf a > "$1/.s6-svscan/control"' sh "$1"
+    scan_ctl "$1" a
     wait_for 5 svok "$2"
     [ ! -d "$2/log" ] || wait_for 5 svok "$2/log"
     wait_for 5 is_up "$2"
@@ -130,28 +28,19 @@ talker() {
     make_service "$1/log" "exec cat >> '$1/logged'"
 }
 
-# fake_scan DIR: a scan dir with no scanner, but a lock holder and a control FIFO that the
-# test keeps open on fd 4, so that writing to it succeeds.
-fake_scan() {
-    mkdir -p "$1/.s6-svscan"
-    hold_lock "$1/.s6-svscan/lock"
-    mkfifo "$1/.s6-svscan/control"
-    exec 4<>"$1/.s6-svscan/control"
-}
-
 # --- unlinking -----------------------------------------------------------------------------
 
 @test "svunlink: stops the supervisors of the service and its logger, and waits for both" {
     for sc in $(scanners); do
         b=$T/$(basename "$sc")
-        start_scan "$sc" "$b/scan"
+        start_scan "$b/scan" "$sc"
         talker "$b/svc"
         put_in "$b/scan" "$b/svc" svc
         wait_for 5 grep -qx hello "$b/svc/logged"
         sv=$(sv_of "$b/scan" "$b/svc")
         lg=$(sv_of "$b/scan" "$b/svc/log")
-        svcpid=$(st_pid "$b/svc")
-        logpid=$(st_pid "$b/svc/log")
+        svcpid=$(up_pid "$b/svc")
+        logpid=$(up_pid "$b/svc/log")
         # While the scanner is stopped, nobody stops the supervisors: svunlink must wait.
         kill -STOP "$(scan_pid "$b/scan")"
         svunlink "$b/scan" svc >"$T/out" 2>&1 &
@@ -160,16 +49,16 @@ fake_scan() {
         wait_for 5 eval "[ ! -L '$b/scan/svc' ]"
         [ -n "$(find "$b/svc/event" -name 'ftrig1*')" ]
         [ -n "$(find "$b/svc/log/event" -name 'ftrig1*')" ]
-        run dead $pid
+        run gone $pid
         [ "$status" -eq 1 ]
         kill -CONT "$(scan_pid "$b/scan")"
         wait $pid
         [ ! -s "$T/out" ]
         # both supervisors sent their last event (x): the service and the logger are gone
-        dead "$svcpid"
-        dead "$logpid"
-        wait_for 5 dead "$sv"
-        wait_for 5 dead "$lg"
+        gone "$svcpid"
+        gone "$logpid"
+        wait_for 5 gone "$sv"
+        wait_for 5 gone "$lg"
         no_fifo "$b/svc"
         no_fifo "$b/svc/log"
         # the logger got SIGHUP, not SIGTERM: it read its input to the end
@@ -182,24 +71,25 @@ fake_scan() {
             talker "$b/s6"
             put_in "$b/scan" "$b/s6" s6
             sv=$(sv_of "$b/scan" "$b/s6")
-            svcpid=$(st_pid "$b/s6")
+            svcpid=$(up_pid "$b/s6")
             s6-svunlink "$b/scan" s6
             [ ! -L "$b/scan/s6" ]
-            dead "$svcpid"
-            wait_for 5 dead "$sv"
+            gone "$svcpid"
+            wait_for 5 gone "$sv"
         fi
         stop_scan "$b/scan"
+        wait_for 10 nothing_under "$b"
     done
 }
 
 @test "svunlink -X: returns at once; the supervisors exit all the same" {
     for sc in $(scanners); do
         b=$T/$(basename "$sc")
-        start_scan "$sc" "$b/scan"
+        start_scan "$b/scan" "$sc"
         for tool in svunlink s6-svunlink; do
             command -v "$tool" >/dev/null || continue
             d=$b/$tool
-            logged "$d"
+            make_logged "$d"
             put_in "$b/scan" "$d" "$tool"
             sv=$(sv_of "$b/scan" "$d")
             lg=$(sv_of "$b/scan" "$d/log")
@@ -210,21 +100,22 @@ fake_scan() {
             [ ! -L "$b/scan/$tool" ]
             no_fifo "$d"
             kill -CONT "$(scan_pid "$b/scan")"
-            wait_for 5 dead "$sv"
-            wait_for 5 dead "$lg"
+            wait_for 5 gone "$sv"
+            wait_for 5 gone "$lg"
         done
         stop_scan "$b/scan"
+        wait_for 10 nothing_under "$b"
     done
 }
 
 @test "svunlink -t: gives up after the timeout, still exits 0, leaves no FIFO" {
     for sc in $(scanners); do
         b=$T/$(basename "$sc")
-        start_scan "$sc" "$b/scan"
+        start_scan "$b/scan" "$sc"
         for tool in svunlink s6-svunlink; do
             command -v "$tool" >/dev/null || continue
             d=$b/$tool
-            logged "$d"
+            make_logged "$d"
             put_in "$b/scan" "$d" "$tool"
             sv=$(sv_of "$b/scan" "$d")
             kill -STOP "$(scan_pid "$b/scan")"
@@ -235,20 +126,21 @@ fake_scan() {
             [ $(( $(now_ms) - start )) -ge 300 ]
             [ ! -L "$b/scan/$tool" ]
             kill -CONT "$(scan_pid "$b/scan")"
-            wait_for 5 dead "$sv"
+            wait_for 5 gone "$sv"
         done
         # (s6-svunlink 2.11 leaves its FIFOs behind)
         no_fifo "$b/svunlink"
         no_fifo "$b/svunlink/log"
         stop_scan "$b/scan"
+        wait_for 10 nothing_under "$b"
     done
 }
 
 @test "svunlink: SIGTERM while waiting removes the FIFOs" {
     for sc in $(scanners); do
         b=$T/$(basename "$sc")
-        start_scan "$sc" "$b/scan"
-        logged "$b/svc"
+        start_scan "$b/scan" "$sc"
+        make_logged "$b/svc"
         put_in "$b/scan" "$b/svc" svc
         kill -STOP "$(scan_pid "$b/scan")"
         svunlink "$b/scan" svc 2>"$T/err" &
@@ -261,7 +153,9 @@ fake_scan() {
         [ ! -s "$T/err" ]
         no_fifo "$b/svc"
         no_fifo "$b/svc/log"
+        kill -CONT "$(scan_pid "$b/scan")"
         stop_scan "$b/scan"
+        wait_for 10 nothing_under "$b"
     done
 }
 
@@ -328,19 +222,19 @@ fake_scan() {
     make_service "$T/logfile"
     touch "$T/logfile/log"
     ln -s "$T/logfile" "$s/logfile"
-    both 111 "unable to prepare unlinking of service logfile in scandir $s: Not a directory" \
+    both_fail 111 "unable to prepare unlinking of service logfile in scandir $s: Not a directory" \
         "$s" logfile
     [ -L "$s/logfile" ]
     # a logger supervised without its service: s6 refuses the pair
-    logged "$T/half"
+    make_logged "$T/half"
     hold_lock "$T/half/log/supervise/lock"
     ln -s "$T/half" "$s/half"
-    both 111 "unable to prepare unlinking of service half in scandir $s: Invalid argument" \
+    both_fail 111 "unable to prepare unlinking of service half in scandir $s: Invalid argument" \
         "$s" half
     [ -L "$s/half" ]
     # a file, not a service dir
     touch "$s/file"
-    both 111 "unable to prepare unlinking of service file in scandir $s: Not a directory" \
+    both_fail 111 "unable to prepare unlinking of service file in scandir $s: Not a directory" \
         "$s" file
     # -X does not look: it only unlinks
     for tool in svunlink s6-svunlink; do
@@ -366,9 +260,9 @@ fake_scan() {
 }
 
 @test "svunlink: bad names" {
-    both 100 "invalid service name" "$T" ""
-    both 100 "invalid service name" "$T" .hidden
-    both 100 "invalid service name" "$T" /abs
+    both_fail 100 "invalid service name" "$T" ""
+    both_fail 100 "invalid service name" "$T" .hidden
+    both_fail 100 "invalid service name" "$T" /abs
     # a '/' inside: s6-svunlink would remove a file inside a service dir; keel refuses
     mkdir -p "$T/svc"
     touch "$T/svc/file"
@@ -379,6 +273,6 @@ fake_scan() {
 
 @test "svunlink: overlong names" {
     long=$(printf 'x%.0s' $(seq 1 5000))
-    both 111 "unable to prepare unlinking of service $long in scandir $T: File name too long" \
+    both_fail 111 "unable to prepare unlinking of service $long in scandir $T: File name too long" \
         "$T" "$long"
 }
