@@ -250,10 +250,14 @@ rounds() {
 #!/usr/bin/perl
 $SIG{TERM} = sub { open(F, ">>sig"); print F "TERM\n"; exit 0 };
 while (<STDIN>) {}
-open(F, ">>sig"); print F "EOF\n";
+open(F, ">>sig"); print F "EOF\n"; close(F);
+# a's logger lingers after EOF: with N, SIGTERM may come after the EOF (the producer can be
+# gone first), and must still come.
+sleep 30 if $ENV{LINGER};
 EOF
         chmod 755 "$T/s/$name/log/run"
     done
+    sed -i '1a $ENV{LINGER} = 1;' "$T/s/a/log/run"
     mkdir "$T/keep"
     start_scan "$T/s"
     wait_for 5 all_up "$T/s" a a/log b b/log
