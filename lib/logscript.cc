@@ -126,7 +126,11 @@ LogScriptStatus LogScript::parse(std::span<char* const> args) noexcept
     std::string_view prefix;
     bool tai = false, iso = false, acted = false;
     LogElement cur{};
-    auto bad = [](const char* a) { return LogScriptStatus{LogScriptError::unrecognized, a, false}; };
+    // Errors of this pass come with the first pass's warning, which s6-log gives first.
+    auto error = [&first](LogScriptError e, const char* a) {
+        return LogScriptStatus{e, a, first.extraneous};
+    };
+    auto bad = [&error](const char* a) { return error(LogScriptError::unrecognized, a); };
 
     for (char* a : args) {
         const std::string_view rest = a[0] ? std::string_view(a + 1) : std::string_view();
@@ -148,7 +152,7 @@ LogScriptStatus LogScript::parse(std::span<char* const> args) noexcept
                 const int r = regcomp(&s.re, a + 1, REG_EXTENDED | REG_NOSUB | REG_NEWLINE);
                 if (r == REG_ESPACE) {
                     errno = ENOMEM;
-                    return {LogScriptError::nomem, a, false};
+                    return error(LogScriptError::nomem, a);
                 }
                 if (r) return bad(a);
             }
@@ -170,7 +174,7 @@ LogScriptStatus LogScript::parse(std::span<char* const> args) noexcept
             break;
         case 'l':
             if (!scan_number(rest, dir.tolerance)) return bad(a);
-            if (dir.tolerance > dir.max_size / 2) return {LogScriptError::conflict, a, false};
+            if (dir.tolerance > dir.max_size / 2) return error(LogScriptError::conflict, a);
             break;
         case 'r':
             if (!scan_number(rest, dir.retry_ms)) return bad(a);
@@ -189,7 +193,7 @@ LogScriptStatus LogScript::parse(std::span<char* const> args) noexcept
                 dir.processor = {};
             } else {
                 if (execlineb_.size() == 0 && !find_execlineb(execlineb_))
-                    return {LogScriptError::no_execline, a, false};
+                    return error(LogScriptError::no_execline, a);
                 dir.processor = {execlineb_.c_str(), "-Pc", a + 1};
             }
             break;

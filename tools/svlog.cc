@@ -393,6 +393,7 @@ void handle_signals(Log& g)
 void parse_script(Log& g, int argc, char** argv)
 {
     const keel::LogScriptStatus st = g.script.parse(std::span(argv, static_cast<std::size_t>(argc)));
+    if (st.extraneous && g.o.verbosity) keel::warn("ignoring extraneous non-action directives");
     using E = keel::LogScriptError;
     switch (st.error) {
     case E::none: break;
@@ -405,7 +406,6 @@ void parse_script(Log& g, int argc, char** argv)
         keel::die(keel::exit_usage, "unable to find execlineb in PATH for directive: ", st.arg);
     case E::nomem: keel::die_sys(keel::exit_sys, "unable to compile the logging script");
     }
-    if (st.extraneous && g.o.verbosity) keel::warn("ignoring extraneous non-action directives");
 }
 
 void start(Log& g)
