@@ -63,7 +63,9 @@ cleanup() {
     [ -z "$harness" ] || { kill -TERM "$harness" 2>/dev/null; wait "$harness"; }
     for d in $dirs; do
         for p in /proc/[0-9]*; do
-            case $(readlink "$p/cwd" 2>/dev/null) in "$d"/*) kill -9 "${p#/proc/}" 2>/dev/null ;; esac
+            case $(readlink "$p/cwd" 2>/dev/null) in
+            "$d"/*) kill -9 "${p#/proc/}" 2>/dev/null ;;
+            esac
         done
         rm -rf "$d"
     done
@@ -375,7 +377,8 @@ for d in DIRS:
                         continue
                     results.setdefault((d, feed, t, name), []).append((wall, cpu))
                     print("  %s, %s, run %d, %-12s %-20s %7.1f MB/s %6.2f CPU s/100MB"
-                          % (where, feed, rep + 1, name + ":", CATS.get(kind, script), SIZE_MB / wall, cpu * 100 / SIZE_MB), flush=True)
+                          % (where, feed, rep + 1, name + ":", CATS.get(kind, script),
+                             SIZE_MB / wall, cpu * 100 / SIZE_MB), flush=True)
 
 
 def med(d, feed, t, name):
