@@ -158,7 +158,11 @@ record_events() {
     : > "$out"
     # Opened read-write so the listener never sees EOF between notifications.
     ( exec 3<>"$dir/event/$name"; exec cat <&3 >>"$out" ) 3>&- &
-    track_pid $!
+    local pid=$!
+    track_pid "$pid"
+    # Return only once the FIFO is open: a supervisor removes FIFOs that nobody reads (at its
+    # start, and whenever it notifies), and the late open would then create a plain file.
+    wait_for 5 sh -c 'readlink "/proc/$1/fd/3" | grep -qF "$2"' sh "$pid" "$dir/event/$name"
 }
 
 # events_are FILE STRING: FILE holds exactly STRING (for wait_for).
