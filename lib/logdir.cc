@@ -222,10 +222,12 @@ bool Logdir::trim() noexcept
             break;
         }
         if (!log_archive_name(e->d_name)) continue;
-        struct stat st;
-        if (fstatat(d, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) continue;
+        if (cfg_.max_total) { // sizes only matter for S
+            struct stat st;
+            if (fstatat(d, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) continue;
+            total += static_cast<std::uint64_t>(st.st_size);
+        }
         ++count;
-        total += static_cast<std::uint64_t>(st.st_size);
     }
     // Oldest first: the names sort by time. One pass per file removed (usually one), so
     // that nothing is allocated, however many archives there are.
@@ -245,8 +247,10 @@ bool Logdir::trim() noexcept
         }
         if (!ok || !oldest[0]) break;
         struct stat st;
-        const std::uint64_t size =
-            fstatat(d, oldest.data(), &st, AT_SYMLINK_NOFOLLOW) == 0 ? st.st_size : 0;
+        const std::uint64_t size = cfg_.max_total
+                && fstatat(d, oldest.data(), &st, AT_SYMLINK_NOFOLLOW) == 0
+            ? static_cast<std::uint64_t>(st.st_size)
+            : 0;
         if (unlinkat(d, oldest.data(), 0) < 0 && errno != ENOENT) {
             ok = false;
             break;

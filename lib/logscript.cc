@@ -93,8 +93,6 @@ bool find_execlineb(PathBuf<PATH_MAX>& out) noexcept
     return false;
 }
 
-constexpr char hex_digits[] = "0123456789abcdef";
-
 } // namespace
 
 LogScript::~LogScript()
@@ -265,74 +263,35 @@ std::size_t LogScript::select(const char* line, std::span<std::uint32_t> out) co
     return n;
 }
 
-void LineStamps::take() noexcept
+void LineStamps::new_tai_second() noexcept
 {
-    clock_gettime(CLOCK_REALTIME, &now_);
-    tai_done_ = iso_done_ = false;
+    const Tai64n t = tai_from_unix(timespec{now_.tv_sec, 0});
+    tai_[0] = '@';
+    for (int i = 0; i < 8; ++i)
+        std::memcpy(tai_ + 1 + 2 * i, detail::hex_pairs.data() + 2 * ((t.sec >> (56 - 8 * i)) & 255), 2);
+    tai_[25] = ' ';
+    tai_sec_ = now_.tv_sec;
 }
 
-std::string_view LineStamps::tai() noexcept
+void LineStamps::format_iso() noexcept
 {
-    if (!tai_done_) {
-        if (now_.tv_sec != tai_sec_) {
-            const Tai64n t = tai_from_unix(timespec{now_.tv_sec, 0});
-            tai_[0] = '@';
-            for (int i = 0; i < 16; ++i) tai_[1 + i] = hex_digits[(t.sec >> (60 - 4 * i)) & 15];
-            tai_[25] = ' ';
-            tai_sec_ = now_.tv_sec;
-        }
-        auto ns = static_cast<std::uint32_t>(now_.tv_nsec);
-        for (int i = 24; i >= 17; --i, ns >>= 4) tai_[i] = hex_digits[ns & 15];
-        tai_done_ = true;
-    }
-    return {tai_, log_tai_len};
-}
-
-std::string_view LineStamps::iso() noexcept
-{
-    if (!iso_done_) {
-        if (now_.tv_sec != iso_sec_) {
-            std::array<char, tai_time_text_max> buf;
-            const std::string_view s = tai_fmt_time(tai_from_unix(timespec{now_.tv_sec, 0}),
-                                                    false, buf);
-            iso_len_ = s.size() >= 9 && s.size() + 2 <= sizeof iso_ ? s.size() : 0;
-            if (iso_len_) {
-                std::memcpy(iso_, s.data(), iso_len_);
-                iso_[iso_len_] = iso_[iso_len_ + 1] = ' ';
-                iso_len_ += 2;
-            }
-            iso_sec_ = now_.tv_sec;
-        }
+    if (now_.tv_sec != iso_sec_) {
+        std::array<char, tai_time_text_max> buf;
+        const std::string_view s = tai_fmt_time(tai_from_unix(timespec{now_.tv_sec, 0}), false, buf);
+        iso_len_ = s.size() >= 9 && s.size() + 2 <= sizeof iso_ ? s.size() : 0;
         if (iso_len_) {
-            auto ns = static_cast<std::uint32_t>(now_.tv_nsec);
-            char* end = iso_ + iso_len_ - 2; // the 9 digits end before the 2 spaces
-            for (int i = 1; i <= 9; ++i, ns /= 10) end[-i] = static_cast<char>('0' + ns % 10);
+            std::memcpy(iso_, s.data(), iso_len_);
+            iso_[iso_len_] = iso_[iso_len_ + 1] = ' ';
+            iso_len_ += 2;
         }
-        iso_done_ = true;
+        iso_sec_ = now_.tv_sec;
     }
-    return {iso_, iso_len_};
-}
-
-char* log_compose(char* out, const LogAction& a, LineStamps& st, std::string_view line) noexcept
-{
-    if (a.tai) {
-        std::memcpy(out, st.tai().data(), log_tai_len);
-        out += log_tai_len;
+    if (iso_len_) {
+        auto ns = static_cast<std::uint32_t>(now_.tv_nsec);
+        char* end = iso_ + iso_len_ - 2; // the 9 digits end before the 2 spaces
+        for (int i = 1; i <= 9; ++i, ns /= 10) end[-i] = static_cast<char>('0' + ns % 10);
     }
-    if (a.iso) {
-        const std::string_view s = st.iso();
-        if (!s.empty()) std::memcpy(out, s.data(), s.size());
-        out += s.size();
-    }
-    if (!a.prefix.empty()) {
-        std::memcpy(out, a.prefix.data(), a.prefix.size());
-        out += a.prefix.size();
-        *out++ = ' ';
-    }
-    if (!line.empty()) std::memcpy(out, line.data(), line.size());
-    out += line.size();
-    *out++ = '\n';
-    return out;
+    iso_done_ = true;
 }
 
 std::size_t log_status_fit(char* buf, std::size_t n, std::size_t size) noexcept

@@ -1221,7 +1221,8 @@ transcript() {
     s6-svstat "$d"; s6-svstat -o "$o" "$d"
     s6-svc -u "$d"; say s6-svwait -U -t 5000 "$d"
     s6-svstat "$d"; s6-svstat -o "$o,paused" "$d"
-    s6-svc -p "$d"; s6-svstat "$d"; s6-svstat -o paused "$d"; s6-svc -c "$d"
+    s6-svc -p "$d"; wait_for 5 eval '[ "$(s6-svstat -o paused "$d")" = true ]'
+    s6-svstat "$d"; s6-svstat -o paused "$d"; s6-svc -c "$d"
     s6-svc -d "$d"; say s6-svwait -D -t 5000 "$d"
     s6-svstat "$d"; s6-svstat -o "$o,paused" "$d"
     s6-svc -u "$d"; say s6-svwait -u -t 5000 "$d"
@@ -1229,8 +1230,11 @@ transcript() {
     # -wr returns at "u": readiness follows at its own pace, so wait for it before reading.
     say s6-svwait -U -t 5000 "$d"
     s6-svstat -o "$o" "$d"
-    s6-svc -O "$d"; s6-svstat "$d"
-    s6-svc -k "$d"; say s6-svwait -d -t 5000 "$d"
+    # (the status changes when the supervisor has read the byte: wait for it, not for luck)
+    s6-svc -O "$d"; wait_for 5 eval '[ "$(s6-svstat -o wantedup "$d")" = false ]'; s6-svstat "$d"
+    # -D, not -d: s6-supervise writes "down" and then, with no finish, "down and ready" in two
+    # steps (keel in one); a status read between them would differ.
+    s6-svc -k "$d"; say s6-svwait -D -t 5000 "$d"
     s6-svstat "$d"; s6-svstat -o "$o" "$d"
     s6-svc -x "$d"
     say wait "$(sv_pid "$d")"

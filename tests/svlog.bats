@@ -237,7 +237,8 @@ case_notify() {
     [ "$(od -An -c notif | tr -d ' ')" = '\n' ]
     # By then the logdir is made and locked, and the descriptor is closed.
     [ -f d/current ]
-    [ ! -e "/proc/$LPID/fd/3" ]
+    local fd
+    for fd in /proc/"$LPID"/fd/*; do [ "$(readlink "$fd")" != "$D/notif" ]; done
     run "$LOG" ./d </dev/null
     [ "$status" = 111 ]
     eof_and_reap
@@ -619,6 +620,19 @@ two" ]
     eof_and_reap
     [ ! -e d/previous ] && [ ! -e d/processed ] && [ ! -e d/newstate ]
     [ "$(cat d/current)" = three ]
+    # An empty ? removes the processor for the logdirs that follow.
+    printf 'plain\n' | "$LOG" '?gzip -c' ./e '?' ./f
+    start_log '?gzip -c' ./e '?' ./f
+    feed 'four\n'
+    wait_for 5 has_line f/current four
+    kill -ALRM "$LPID"
+    wait_for 5 archives_are 1 f s
+    wait_for 5 archives_are 1 e s
+    [ "$(cat "f/$(archives f)")" = "plain
+four" ]
+    [ "$(gzip -dc "e/$(archives e)")" = "plain
+four" ]
+    eof_and_reap
 }
 @test "svlog: ?\"gzip -c\" gives gzip archives" { each_logger case_gzip; }
 
@@ -850,6 +864,25 @@ case_stdout_error() {
 b" ]
 }
 @test "svlog: a stdout write error disables 1 with a warning, the rest goes on" { each_logger case_stdout_error; }
+
+case_stdout_stuck() {
+    # Nobody reads standard output (a FIFO that the test holds open): logdirs still get
+    # every line, and standard output gets everything once it is read.
+    lines 1 5000 > input
+    mkfifo o
+    exec 8<>o
+    "$LOG" 1 ./d < input > o 2> err 3>&- &
+    LPID=$!
+    track_pid "$LPID"
+    wait_for 10 logged_has d "$(lines 5000 5000)"
+    logged d | cmp - input
+    head -c "$(stat -c %s input)" <&8 > got
+    exec 8>&-
+    reap
+    [ "$LSTATUS" = 0 ] && [ ! -s err ]
+    cmp got input
+}
+@test "svlog: a stuck standard output does not hold up the logdirs" { each_logger case_stdout_stuck; }
 
 case_catchall() {
     mkfifo fifo

@@ -36,7 +36,7 @@ constexpr std::string_view usage = "svlog [ -d notif ] [ -q | -v ] [ -b ] [ -p ]
                                    "[ -t lastlinetimeout ] [ -- ] SCRIPT...";
 
 constexpr std::size_t in_size = 256 * 1024;     // stdin is read in blocks of up to this
-constexpr std::size_t queue_size = 256 * 1024;  // per logdir, written in blocks of up to this
+constexpr std::size_t queue_size = 512 * 1024;  // per logdir: what one block of input makes
 constexpr std::size_t out_size = 64 * 1024;     // stdout
 constexpr std::size_t min_linelimit = 48;
 constexpr std::int64_t recheck_ms = 1000;
@@ -202,6 +202,15 @@ void status(Log& g, const keel::LogAction& a, std::string_view line)
 
 // --- Lines ---------------------------------------------------------------------------------
 
+// The queue an action appends to: its logdir's or stdout's; nullptr for the others (and for
+// stdout once given up).
+keel::GrowBuf* queue_of(Log& g, const keel::LogAction& a)
+{
+    if (a.kind == keel::LogActKind::logdir) return &g.dirs[a.logdir].queue();
+    if (a.kind == keel::LogActKind::out && g.out_open) return &g.out;
+    return nullptr;
+}
+
 // Runs the script on one line (without its newline; s[len] may be overwritten meanwhile).
 // False if an output has no room for it (-b): nothing was done, the line is to be run again.
 bool run_line(Log& g, char* s, std::size_t len)
@@ -217,6 +226,22 @@ bool run_line(Log& g, char* s, std::size_t len)
         acts = g.chosen;
     }
     const std::span<const keel::LogAction> actions = g.script.actions();
+    const std::string_view line(s, len);
+    if (n == 1) {
+        // The usual case, one queue: no need to check all the room first.
+        const keel::LogAction& a = actions[acts[0]];
+        if (keel::GrowBuf* q = queue_of(g, a)) {
+            const std::size_t need = keel::log_line_size(a, g.stamps, len);
+            char* p = q->reserve(need);
+            if (!p) {
+                if (!make_room(g, *q, need, a.kind == keel::LogActKind::logdir ? &g.dirs[a.logdir] : nullptr))
+                    return false;
+                p = q->reserve(need);
+            }
+            q->commit(static_cast<std::size_t>(keel::log_compose(p, a, g.stamps, line) - p));
+            return true;
+        }
+    }
     // Room first in every queue the line goes to, so that it goes either everywhere or nowhere.
     std::size_t out_need = 0;
     for (std::size_t i = 0; i < n; ++i) {
@@ -229,19 +254,16 @@ bool run_line(Log& g, char* s, std::size_t len)
         }
     }
     if (out_need && !make_room(g, g.out, out_need, nullptr)) return false;
-    const std::string_view line(s, len);
     for (std::size_t i = 0; i < n; ++i) {
         const keel::LogAction& a = actions[acts[i]];
-        keel::GrowBuf* q = nullptr;
-        switch (a.kind) {
-        case keel::LogActKind::logdir: q = &g.dirs[a.logdir].queue(); break;
-        case keel::LogActKind::out: q = g.out_open ? &g.out : nullptr; break;
-        case keel::LogActKind::alert: alert(g, a, line); break;
-        case keel::LogActKind::status: status(g, a, line); break;
+        if (a.kind == keel::LogActKind::alert) {
+            alert(g, a, line);
+        } else if (a.kind == keel::LogActKind::status) {
+            status(g, a, line);
+        } else if (keel::GrowBuf* q = queue_of(g, a)) {
+            char* p = q->reserve(keel::log_line_size(a, g.stamps, len));
+            q->commit(static_cast<std::size_t>(keel::log_compose(p, a, g.stamps, line) - p));
         }
-        if (!q) continue;
-        char* p = q->reserve(keel::log_line_size(a, g.stamps, len));
-        q->commit(static_cast<std::size_t>(keel::log_compose(p, a, g.stamps, line) - p));
     }
     return true;
 }
