@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstring>
 #include <dirent.h>
+#include <fcntl.h>
 #include <span>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -21,6 +22,7 @@ namespace keel {
 namespace {
 
 constexpr std::size_t archive_len = 27; // "@" + 24 hex + ".s"
+constexpr std::uint64_t writeback_chunk = 256 * 1024;
 
 bool is_hex(char c) noexcept
 {
@@ -185,7 +187,7 @@ bool Logdir::open_current() noexcept
         return false;
     }
     cur_ = std::move(fd);
-    size_ = static_cast<std::uint64_t>(st.st_size);
+    size_ = flushed_ = static_cast<std::uint64_t>(st.st_size);
     line_start_ = true;
     return true;
 }
@@ -419,6 +421,13 @@ LogWork Logdir::work(std::int64_t now_ms) noexcept
         size_ += static_cast<std::uint64_t>(w);
         line_start_ = q[static_cast<std::size_t>(w) - 1] == '\n';
         buf_.consume(static_cast<std::size_t>(w));
+        if (size_ - flushed_ >= writeback_chunk) {
+            // Start writing back what current holds, without waiting: the fsync before the
+            // rotation then only waits for the tail.
+            (void)sync_file_range(cur_.get(), static_cast<off_t>(flushed_),
+                                  static_cast<off_t>(size_ - flushed_), SYNC_FILE_RANGE_WRITE);
+            flushed_ = size_;
+        }
     }
 }
 

@@ -267,8 +267,10 @@ void LineStamps::new_tai_second() noexcept
 {
     const Tai64n t = tai_from_unix(timespec{now_.tv_sec, 0});
     tai_[0] = '@';
-    for (int i = 0; i < 8; ++i)
-        std::memcpy(tai_ + 1 + 2 * i, detail::hex_pairs.data() + 2 * ((t.sec >> (56 - 8 * i)) & 255), 2);
+    for (int i = 0; i < 8; ++i) {
+        const auto byte = static_cast<std::size_t>((t.sec >> (56 - 8 * i)) & 255);
+        std::memcpy(tai_ + 1 + 2 * i, detail::hex_pairs.data() + 2 * byte, 2);
+    }
     tai_[25] = ' ';
     tai_sec_ = now_.tv_sec;
 }
@@ -277,7 +279,8 @@ void LineStamps::format_iso() noexcept
 {
     if (now_.tv_sec != iso_sec_) {
         std::array<char, tai_time_text_max> buf;
-        const std::string_view s = tai_fmt_time(tai_from_unix(timespec{now_.tv_sec, 0}), false, buf);
+        const Tai64n t = tai_from_unix(timespec{now_.tv_sec, 0});
+        const std::string_view s = tai_fmt_time(t, false, buf);
         iso_len_ = s.size() >= 9 && s.size() + 2 <= sizeof iso_ ? s.size() : 0;
         if (iso_len_) {
             std::memcpy(iso_, s.data(), iso_len_);

@@ -55,8 +55,7 @@ struct Options {
 // partial line (so that what follows it stays in the pipe for the next logger); not at all.
 enum class Reading : std::uint8_t { blocks, last_line, done };
 
-// stdin's bytes not processed yet: [start, end) of one block, with a spare byte at the end
-// for the NUL the regexes need.
+// stdin's bytes not run yet: [start, end) of one block (grown only for a line longer than it).
 struct Input {
     char* buf = nullptr;
     std::size_t cap = 0, start = 0, end = 0;
@@ -78,7 +77,8 @@ struct Log {
     keel::SignalFd sig;
     Reading reading = Reading::blocks;
     std::int64_t lastline_deadline = keel::no_deadline;
-    std::uint64_t lines = 0; // lines run so far
+    std::uint64_t lines = 0;       // lines run so far
+    std::int64_t read_after = 0;   // out of memory for a long line: no reading until then
 
     Log() noexcept = default;
     Log(const Log&) = delete;
@@ -95,25 +95,37 @@ struct Log {
 
 // --- Diagnostics ---------------------------------------------------------------------------
 
-// "unable to VERB DIR[/FILE][ to DIR/TO]: error", or "processor failed in DIR".
+// "unable to VERB DIR[/FILE][ to DIR/TO]: error", or "processor failed in DIR"; a fatal one
+// exits 111.
 void say_step(const keel::Logdir& d, bool fatal)
 {
     const keel::LogStepText t = keel::log_step_text(d.failed_step());
     const std::string_view dir = d.config().dir;
-    errno = d.error();
+    std::array<std::string_view, 10> v;
+    std::size_t n = 0;
     if (t.verb.empty()) {
-        keel::warn(t.file, " ", dir);
-    } else if (fatal) {
-        if (!t.to.empty()) keel::die_sys(keel::exit_sys, "unable to ", t.verb, " ", dir, "/", t.file, " to ", dir, "/", t.to);
-        if (!t.file.empty()) keel::die_sys(keel::exit_sys, "unable to ", t.verb, " ", dir, "/", t.file);
-        keel::die_sys(keel::exit_sys, "unable to ", t.verb, " ", dir);
-    } else if (!t.to.empty()) {
-        keel::warn_sys("unable to ", t.verb, " ", dir, "/", t.file, " to ", dir, "/", t.to);
-    } else if (!t.file.empty()) {
-        keel::warn_sys("unable to ", t.verb, " ", dir, "/", t.file);
+        v[n++] = t.file;
+        v[n++] = " ";
+        v[n++] = dir;
     } else {
-        keel::warn_sys("unable to ", t.verb, " ", dir);
+        v[n++] = "unable to ";
+        v[n++] = t.verb;
+        v[n++] = " ";
+        v[n++] = dir;
+        if (!t.file.empty()) {
+            v[n++] = "/";
+            v[n++] = t.file;
+        }
+        if (!t.to.empty()) {
+            v[n++] = " to ";
+            v[n++] = dir;
+            v[n++] = "/";
+            v[n++] = t.to;
+        }
     }
+    const int err = t.verb.empty() ? 0 : d.error();
+    keel::report(fatal ? "fatal" : "warning", std::span(v.data(), n), err);
+    if (fatal) keel::exit_now(keel::exit_sys);
 }
 
 // --- Outputs -------------------------------------------------------------------------------
@@ -234,8 +246,8 @@ bool run_line(Log& g, char* s, std::size_t len)
             const std::size_t need = keel::log_line_size(a, g.stamps, len);
             char* p = q->reserve(need);
             if (!p) {
-                if (!make_room(g, *q, need, a.kind == keel::LogActKind::logdir ? &g.dirs[a.logdir] : nullptr))
-                    return false;
+                keel::Logdir* d = a.kind == keel::LogActKind::logdir ? &g.dirs[a.logdir] : nullptr;
+                if (!make_room(g, *q, need, d)) return false;
                 p = q->reserve(need);
             }
             q->commit(static_cast<std::size_t>(keel::log_compose(p, a, g.stamps, line) - p));
@@ -311,7 +323,7 @@ bool lines_pending(const Log& g)
 bool grow_input(Input& in)
 {
     const std::size_t ncap = in.cap * 2;
-    auto* p = static_cast<char*>(std::realloc(in.buf, ncap + 1));
+    auto* p = static_cast<char*>(std::realloc(in.buf, ncap));
     if (!p) return false;
     in.buf = p;
     in.cap = ncap;
@@ -344,7 +356,10 @@ void read_input(Log& g)
         in.end -= in.start;
         in.start = 0;
     }
-    if (in.end == in.cap && !grow_input(in)) return; // a partial line as big as the buffer
+    if (in.end == in.cap && !grow_input(in)) { // a partial line as big as the buffer
+        g.read_after = keel::deadline_in(recheck_ms);
+        return;
+    }
     const bool last = g.reading == Reading::last_line;
     const ssize_t r = keel::read_some(0, in.buf + in.end, last ? 1 : in.cap - in.end);
     if (r > 0) {
@@ -414,7 +429,8 @@ void handle_signals(Log& g)
 
 void parse_script(Log& g, int argc, char** argv)
 {
-    const keel::LogScriptStatus st = g.script.parse(std::span(argv, static_cast<std::size_t>(argc)));
+    const keel::LogScriptStatus st =
+        g.script.parse(std::span(argv, static_cast<std::size_t>(argc)));
     if (st.extraneous && g.o.verbosity) keel::warn("ignoring extraneous non-action directives");
     using E = keel::LogScriptError;
     switch (st.error) {
@@ -436,7 +452,7 @@ void start(Log& g)
     g.chosen = static_cast<std::uint32_t*>(std::calloc(nacts + 1, sizeof(std::uint32_t)));
     g.all = static_cast<std::uint32_t*>(std::calloc(nacts + 1, sizeof(std::uint32_t)));
     g.in.cap = in_size;
-    g.in.buf = static_cast<char*>(std::malloc(in_size + 1));
+    g.in.buf = static_cast<char*>(std::malloc(in_size));
     if (!g.chosen || !g.all || !g.in.buf || !g.out.init(out_size) || !g.scratch.init(4096))
         keel::die_sys(keel::exit_sys, "unable to allocate buffers");
     for (std::uint32_t i = 0; i < nacts; ++i) {
@@ -525,7 +541,8 @@ int run(Log& g)
         fds[n++] = {g.sig.fd(), POLLIN, 0};
         const std::size_t out_i = g.out_open && !g.out.empty() ? n++ : 0;
         if (out_i) fds[out_i] = {1, POLLOUT, 0};
-        const bool may_read = g.reading != Reading::done && !pending && !(g.o.block && queued);
+        const bool may_read = g.reading != Reading::done && !pending && !(g.o.block && queued)
+            && now >= g.read_after;
         const std::size_t in_i = may_read ? n++ : 0;
         if (in_i) fds[in_i] = {0, POLLIN, 0};
         std::int64_t deadline = keel::no_deadline;
@@ -536,6 +553,7 @@ int run(Log& g)
         // Out of memory, or exiting: nothing else may say when to try again.
         if (blocked || g.reading == Reading::done)
             deadline = keel::earliest(deadline, now + recheck_ms);
+        if (now < g.read_after) deadline = keel::earliest(deadline, g.read_after);
         if (keel::poll_until(std::span(fds.data(), n), deadline) < 0)
             keel::die_sys(keel::exit_sys, "unable to poll");
         if (fds[0].revents) handle_signals(g);
@@ -565,10 +583,12 @@ int main(int argc, char** argv)
         case 'b': g.o.block = true; break;
         case 'p': g.o.protect = true; break;
         case 'l':
-            if (!keel::scan_number(std::string_view(opts.arg()), g.o.linelimit)) keel::die_usage(usage);
+            if (!keel::scan_number(std::string_view(opts.arg()), g.o.linelimit))
+                keel::die_usage(usage);
             break;
         case 't':
-            if (!keel::scan_number(std::string_view(opts.arg()), g.o.lastline_ms)) keel::die_usage(usage);
+            if (!keel::scan_number(std::string_view(opts.arg()), g.o.lastline_ms))
+                keel::die_usage(usage);
             break;
         default: keel::die_usage(usage);
         }
@@ -579,9 +599,11 @@ int main(int argc, char** argv)
     if (g.o.linelimit && g.o.linelimit < min_linelimit) g.o.linelimit = min_linelimit;
     if (g.o.notif >= 0) {
         if (g.o.notif < 3) keel::die(keel::exit_usage, "notification fd must be 3 or more");
-        if (!keel::fd_is_open(g.o.notif)) keel::die_sys(keel::exit_usage, "invalid notification fd");
+        if (!keel::fd_is_open(g.o.notif))
+            keel::die_sys(keel::exit_usage, "invalid notification fd");
     }
-    if (!keel::open_std()) keel::die_sys(keel::exit_sys, "unable to ensure stdin/stdout/stderr are open");
+    if (!keel::open_std())
+        keel::die_sys(keel::exit_sys, "unable to ensure stdin/stdout/stderr are open");
     parse_script(g, argc, argv);
     start(g);
     return run(g);

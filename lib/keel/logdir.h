@@ -89,7 +89,8 @@ public:
     /// .u; a fresh empty state. current is opened for appending with mode file_mode (0666 &
     /// ~umask; u+x is added when it is closed or rotated), and bufsize bytes of queue are
     /// allocated. False with errno; failed_step() tells which operation failed.
-    [[nodiscard]] bool open(const LogdirConfig& cfg, mode_t file_mode, std::size_t bufsize) noexcept;
+    [[nodiscard]] bool open(const LogdirConfig& cfg, mode_t file_mode,
+                            std::size_t bufsize) noexcept;
 
     /// The queue of composed lines waiting to be written. Append whole lines only (each
     /// ending in '\n'); work() writes them.
@@ -158,6 +159,7 @@ private:
     GrowBuf buf_;
     mode_t mode_ = 0644;
     std::uint64_t size_ = 0;     // bytes in current
+    std::uint64_t flushed_ = 0;  // bytes of current whose writeback was started
     bool line_start_ = true;     // current ends with a newline (or is empty)
     bool want_rotate_ = false;
     bool finalized_ = false;

@@ -87,8 +87,14 @@ public:
     /// PATH. Call once.
     [[nodiscard]] LogScriptStatus parse(std::span<char* const> args) noexcept;
 
-    [[nodiscard]] std::span<const LogElement> elements() const noexcept { return {elems_, nelems_}; }
-    [[nodiscard]] std::span<const LogSelection> selections() const noexcept { return {sels_, nsels_}; }
+    [[nodiscard]] std::span<const LogElement> elements() const noexcept
+    {
+        return {elems_, nelems_};
+    }
+    [[nodiscard]] std::span<const LogSelection> selections() const noexcept
+    {
+        return {sels_, nsels_};
+    }
     [[nodiscard]] std::span<const LogAction> actions() const noexcept { return {acts_, nacts_}; }
     [[nodiscard]] std::span<const LogdirConfig> logdirs() const noexcept { return {dirs_, ndirs_}; }
     /// Some element has selections; otherwise every line gets every action, in order.

@@ -412,7 +412,8 @@ void test_logdir()
         if (pid == 0) {
             keel::Logdir other;
             const bool ok = other.open(config(dir), 0644, 4096);
-            _exit(!ok && other.failed_step() == keel::LogStep::lock && other.error() == EBUSY ? 0 : 1);
+            const bool busy = other.failed_step() == keel::LogStep::lock && other.error() == EBUSY;
+            _exit(!ok && busy ? 0 : 1);
         }
         int ws;
         CHECK(waitpid(pid, &ws, 0) == pid && WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
