@@ -38,6 +38,7 @@ constexpr std::string_view usage = "svlog [ -d notif ] [ -q | -v ] [ -b ] [ -p ]
 constexpr std::size_t in_size = 256 * 1024;     // stdin is read in blocks of up to this
 constexpr std::size_t queue_size = 512 * 1024;  // per logdir: what one block of input makes
 constexpr std::size_t out_size = 64 * 1024;     // stdout
+constexpr std::size_t batch_size = 256 * 1024;  // output queued before it is written
 constexpr std::size_t min_linelimit = 48;
 constexpr std::int64_t recheck_ms = 1000;
 constexpr int trapped[] = {SIGTERM, SIGHUP, SIGALRM, SIGCHLD};
@@ -79,6 +80,7 @@ struct Log {
     std::int64_t lastline_deadline = keel::no_deadline;
     std::uint64_t lines = 0;       // lines run so far
     std::int64_t read_after = 0;   // out of memory for a long line: no reading until then
+    bool more = false;             // the last read got data: there may be more
 
     Log() noexcept = default;
     Log(const Log&) = delete;
@@ -362,6 +364,7 @@ void read_input(Log& g)
     }
     const bool last = g.reading == Reading::last_line;
     const ssize_t r = keel::read_some(0, in.buf + in.end, last ? 1 : in.cap - in.end);
+    g.more = r > 0;
     if (r > 0) {
         in.end += static_cast<std::size_t>(r);
         if (!last) return;
@@ -493,6 +496,14 @@ void start(Log& g)
     }
 }
 
+// Every queue holds less than n bytes.
+bool queues_below(const Log& g, std::size_t n)
+{
+    for (std::size_t i = 0; i < g.ndirs; ++i)
+        if (g.dirs[i].queue().size() >= n) return false;
+    return g.out.size() < n;
+}
+
 // Everything written and closed: time to exit.
 bool finished(Log& g, std::int64_t now)
 {
@@ -516,6 +527,13 @@ int run(Log& g)
     for (;;) {
         const std::int64_t now = keel::mono_now_ms();
         bool blocked = !run_lines(g);
+        if (g.more && !blocked && !g.o.block && g.reading == Reading::blocks && now >= g.read_after
+            && queues_below(g, batch_size)) {
+            // More input is probably there: read it before writing, for bigger writes and
+            // no poll per read. Signals and deadlines are seen at the next write.
+            read_input(g);
+            continue;
+        }
         bool queued = false;
         for (std::size_t i = 0; i < g.ndirs; ++i) {
             (void)service(g, g.dirs[i], now);
