@@ -73,7 +73,9 @@ start_log() {
     wait_for 5 test -s notif
 }
 
-feed() { printf "$@" >&7; }
+# feed FORMAT [ARGS...]: writes to the logger's input in one write (bash's printf would write
+# each line on its own, and the logger may act between two).
+feed() { printf "$@" | dd bs=64k iflag=fullblock status=none >&7; }
 
 # exited PID: PID is gone or a zombie (a child of the test shell stays one until waited for).
 exited() {
@@ -821,7 +823,7 @@ part" ]
     t0=$(now_ms)
     wait_for 5 past $((t0 + 2500))
     alive "$LPID"
-    feed 'ial\nnext\n'
+    feed 'ial\n'
     reap
     [ "$(cat d/current)" = "full
 partial" ]
