@@ -33,7 +33,7 @@
 namespace {
 
 constexpr std::string_view usage = "svlog [ -d notif ] [ -q | -v ] [ -b ] [ -p ] [ -l linelimit ] "
-                                   "[ -t lastlinetimeout ] [ -- ] SCRIPT...";
+                                   "[ -t lastlinetimeout ] [ -- ] script...";
 
 constexpr std::size_t in_size = 256 * 1024;     // stdin is read in blocks of up to this
 constexpr std::size_t queue_size = 512 * 1024;  // per logdir: what one block of input makes
