@@ -29,10 +29,11 @@ bool is_hex(char c) noexcept
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
-// The archive name for now, NUL-terminated.
-void make_archive_name(std::array<char, archive_len + 1>& out, char suffix) noexcept
+// The archive name for t, NUL-terminated.
+void make_archive_name(std::array<char, archive_len + 1>& out, const Tai64n& t,
+                       char suffix) noexcept
 {
-    (void)tai_fmt(tai_now(), std::span(out).first<tai64n_text_len>());
+    (void)tai_fmt(t, std::span(out).first<tai64n_text_len>());
     out[25] = '.';
     out[26] = suffix;
     out[27] = 0;
@@ -199,9 +200,19 @@ bool Logdir::archive(const char* name, char suffix) noexcept
     if (fstatat(d, name, &st, AT_SYMLINK_NOFOLLOW) < 0) return errno == ENOENT;
     // More than one link: an earlier attempt made the archive but could not unlink.
     if (st.st_size > 0 && st.st_nlink == 1) {
+        // Named after now; should a coarse clock give the name of an archive just made, the
+        // next nanosecond is taken instead.
+        Tai64n t = tai_now();
         std::array<char, archive_len + 1> an;
-        make_archive_name(an, suffix);
-        if (linkat(d, name, d, an.data(), 0) < 0) return false;
+        for (int tries = 0;; ++tries) {
+            make_archive_name(an, t, suffix);
+            if (linkat(d, name, d, an.data(), 0) == 0) break;
+            if (errno != EEXIST || tries == 1000) return false;
+            if (++t.nano > 999999999) {
+                t.nano = 0;
+                ++t.sec;
+            }
+        }
     }
     return unlinkat(d, name, 0) == 0 || errno == ENOENT;
 }
