@@ -91,3 +91,25 @@ libtest() {
     run --separate-stderr "$LIBTEST"
     [ "$status" -eq 2 ]
 }
+
+# The svlog pieces of lib/ (logscript, logdir, growbuf): build/test/unit/logtest, same rules.
+logtest() {
+    local bin=$KEEL_ROOT/build/test/unit/logtest
+    [ -x "$bin" ] || { echo "missing $bin: run make check" >&2; return 1; }
+    run --separate-stderr "$bin" "$1"
+    if [ "$status" -ne 0 ] || [ -n "$output" ] || [ -n "$stderr" ]; then
+        echo "logtest $1: exit status $status" >&2
+        [ -z "$stderr" ] || echo "$stderr" >&2
+        [ -z "$output" ] || echo "stdout: $output" >&2
+        return 1
+    fi
+}
+
+@test "lib growbuf: svlog's growable queues" { logtest growbuf; }
+@test "lib logscript: parsing, the exact error messages" { logtest script; }
+@test "lib logscript: selection, carried across elements, f" { logtest select; }
+@test "lib logscript: composing t, T, p, alerts, status files" { logtest compose; }
+@test "lib logdir: open, recovery, archives, trimming" { logtest logdir; }
+@test "lib logdir: rotation" { logtest rotate; }
+@test "lib logdir: failing steps are retried, nothing lost" { logtest failures; }
+@test "lib logdir: processors, their descriptors and state" { logtest processor; }
