@@ -60,6 +60,7 @@ enum class Reading : std::uint8_t { blocks, last_line, done };
 struct Input {
     char* buf = nullptr;
     std::size_t cap = 0, start = 0, end = 0;
+    std::size_t clean = 0; // [start, start + clean) has no newline: searched already
 };
 
 // The whole state of the logger.
@@ -293,7 +294,9 @@ bool run_lines(Log& g)
         char* s = in.buf + in.start;
         const std::size_t avail = in.end - in.start;
         const bool longer = lim && avail > lim;
-        const auto* nl = static_cast<const char*>(std::memchr(s, '\n', longer ? lim + 1 : avail));
+        const std::size_t window = longer ? lim + 1 : avail;
+        const std::size_t from = in.clean < window ? in.clean : window;
+        const auto* nl = static_cast<const char*>(std::memchr(s + from, '\n', window - from));
         std::size_t len, used;
         if (nl) {
             len = static_cast<std::size_t>(nl - s);
@@ -301,6 +304,7 @@ bool run_lines(Log& g)
         } else if (longer) {
             len = used = lim;
         } else {
+            in.clean = avail; // a long line coming in parts is searched once (-l 0)
             break;
         }
         if (!run_line(g, s, len)) {
@@ -308,18 +312,20 @@ bool run_lines(Log& g)
             break;
         }
         in.start += used;
+        in.clean = 0;
         ++g.lines;
     }
-    if (in.start == in.end) in.start = in.end = 0;
+    if (in.start == in.end) in.start = in.end = in.clean = 0;
     return ok;
 }
 
 // The input holds a complete line (or one to split) that run_lines() has not run yet.
 bool lines_pending(const Log& g)
 {
-    const std::size_t avail = g.in.end - g.in.start;
+    const Input& in = g.in;
+    const std::size_t avail = in.end - in.start;
     if (g.o.linelimit && avail > g.o.linelimit) return true;
-    return avail && std::memchr(g.in.buf + g.in.start, '\n', avail);
+    return avail > in.clean && std::memchr(in.buf + in.start + in.clean, '\n', avail - in.clean);
 }
 
 bool grow_input(Input& in)
