@@ -426,7 +426,7 @@ case_umask() {
     eof_and_reap
     [ "$(mode_of d/current)" = -rwxr----- ]
 }
-@test "svlog: current is made 0666 & ~umask (keel-only)" { keel_only case_umask "2.11 always uses 0644"; }
+@test "svlog: current is made 0666 & ~umask" { each_logger case_umask; }
 
 case_sigkill() {
     start_log ./d
