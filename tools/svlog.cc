@@ -230,7 +230,6 @@ keel::GrowBuf* queue_of(Log& g, const keel::LogAction& a)
 // False if an output has no room for it (-b): nothing was done, the line is to be run again.
 bool run_line(Log& g, char* s, std::size_t len)
 {
-    if (g.script.stamps()) g.stamps.take();
     const std::uint32_t* acts = g.all;
     std::size_t n = g.script.actions().size();
     if (g.script.selects()) {
@@ -290,6 +289,9 @@ bool run_lines(Log& g)
     Input& in = g.in;
     const std::size_t lim = g.o.linelimit;
     bool ok = true;
+    // One clock reading per batch: the lines of one read arrived together, so they share
+    // their arrival time. (Read per line, the clock took a quarter of the time.)
+    if (g.script.stamps() && in.start < in.end) g.stamps.take();
     while (in.start < in.end) {
         char* s = in.buf + in.start;
         const std::size_t avail = in.end - in.start;
