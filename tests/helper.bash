@@ -25,6 +25,13 @@ keel_teardown() {
     if [ -f "$T/pids" ]; then
         while read -r p; do kill -9 "$p" 2>/dev/null || true; done < "$T/pids"
     fi
+    # Services whose supervisor died first may have left their process group behind.
+    local st pid
+    for st in "$T"/*/supervise/status; do
+        [ -f "$st" ] || continue
+        pid=$(st_pid "${st%/supervise/status}")
+        [ "${pid:-0}" != 0 ] && kill -9 -- "-$pid" 2>/dev/null
+    done
     kill_under "$T"
     [ -n "${T:-}" ] && rm -rf "$T"
 }
@@ -120,6 +127,28 @@ make_service() {
     printf '#!/bin/sh\n%s\n' "$body" > "$dir/run"
     chmod 755 "$dir/run"
 }
+
+# The status file's raw fields, read without keel's svstat (so tests of svstat and of s6's
+# supervisor do not lean on it): the pid (bytes 24-31, big-endian) and the flags byte (34).
+st_pid() { od -An -tu8 -j24 -N8 --endian=big "$1/supervise/status" 2>/dev/null | tr -d ' '; }
+st_flags() { od -An -tu1 -j34 -N1 "$1/supervise/status" 2>/dev/null | tr -d ' '; }
+
+# listeners DIR: how many FIFOs are subscribed to DIR/event; listening DIR [N]: at least N (1).
+listeners() { find "$1/event" -name 'ftrig1:@*' 2>/dev/null | wc -l; }
+listening() { [ "$(listeners "$1")" -ge "${2:-1}" ]; }
+no_listener() { [ -z "$(ls -A "$1/event")" ]; }
+
+# bg NAME CMD...: runs CMD in the background with SIGINT at its default action (bash ignores
+# it in background jobs), output in $T/NAME.out and $T/NAME.err; bg_wait NAME waits for it,
+# its exit status in bg_status.
+bg() {
+    local name=$1; shift
+    perl -e '$SIG{INT} = "DEFAULT"; exec @ARGV or die "exec $ARGV[0]: $!\n"' "$@" \
+        >"$T/$name.out" 2>"$T/$name.err" &
+    echo $! > "$T/$name.pid"
+    track_pid $!
+}
+bg_wait() { wait "$(cat "$T/$1.pid")" && bg_status=0 || bg_status=$?; }
 
 # status_size DIR: the size of DIR/supervise/status, or nothing.
 status_size() { stat -c %s "$1/supervise/status" 2>/dev/null; }

@@ -6,23 +6,12 @@ load helper
 
 # --- local helpers (the same in the other svc/svstat/svok/svdt tests) -----------------------
 
-st_pid() { od -An -tu8 -j24 -N8 --endian=big "$1/supervise/status" 2>/dev/null | tr -d ' '; }
-st_flags() { od -An -tu1 -j34 -N1 "$1/supervise/status" 2>/dev/null | tr -d ' '; }
 is_up() { local p f; p=$(st_pid "$1"); f=$(st_flags "$1"); [ "${p:-0}" != 0 ] && (( (f & 2) == 0 )); }
 is_down() { [ "$(st_pid "$1")" = 0 ]; }
 is_ready() { is_up "$1" && (( $(st_flags "$1") & 8 )); }
 is_paused() { (( $(st_flags "$1") & 1 )); }
 wants_up() { (( $(st_flags "$1") & 4 )); }
 
-teardown() {
-    local s p groups=
-    for s in "$T"/*/supervise/status; do
-        [ -f "$s" ] && p=$(st_pid "${s%/supervise/status}") && [ "${p:-0}" != 0 ] && groups="$groups $p"
-    done
-    if [ -f "$T/pids" ]; then while read -r p; do kill -9 "$p" 2>/dev/null; done < "$T/pids"; fi
-    for p in $groups; do kill -9 -- "-$p" 2>/dev/null || true; done
-    keel_teardown
-}
 
 sv_name() { basename "$1"; }
 

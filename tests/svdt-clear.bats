@@ -4,19 +4,9 @@
 
 load helper
 
-st_pid() { od -An -tu8 -j24 -N8 --endian=big "$1/supervise/status" 2>/dev/null | tr -d ' '; }
 is_up() { [ "$(st_pid "$1")" != 0 ] && [ -n "$(st_pid "$1")" ]; }
 tally_records() { [ "$(( $(stat -c %s "$1/supervise/death_tally") / 14 ))" = "$2" ]; }
 
-teardown() {
-    local s p groups=
-    for s in "$T"/*/supervise/status; do
-        [ -f "$s" ] && p=$(st_pid "${s%/supervise/status}") && [ "${p:-0}" != 0 ] && groups="$groups $p"
-    done
-    if [ -f "$T/pids" ]; then while read -r p; do kill -9 "$p" 2>/dev/null; done < "$T/pids"; fi
-    for p in $groups; do kill -9 -- "-$p" 2>/dev/null || true; done
-    keel_teardown
-}
 
 @test "svdt-clear: the tally is empty afterwards, and grows again from there" {
     for sv in $(supervisors); do

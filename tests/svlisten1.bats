@@ -5,8 +5,6 @@
 
 load helper
 
-st_pid() { od -An -tu8 -j24 -N8 --endian=big "$1/supervise/status" 2>/dev/null | tr -d ' '; }
-st_flags() { od -An -tu1 -j34 -N1 "$1/supervise/status" 2>/dev/null | tr -d ' '; }
 is_up() { local p f; p=$(st_pid "$1"); f=$(st_flags "$1"); [ "${p:-0}" != 0 ] && (( (f & 2) == 0 )); }
 is_down() { [ "$(st_pid "$1")" = 0 ]; }
 is_ready() { is_up "$1" && (( $(st_flags "$1") & 8 )); }
@@ -18,28 +16,8 @@ setup() {
     chmod 755 "$T/ctl"
 }
 
-teardown() {
-    local s p groups=
-    for s in "$T"/*/supervise/status; do
-        [ -f "$s" ] && p=$(st_pid "${s%/supervise/status}") && [ "${p:-0}" != 0 ] && groups="$groups $p"
-    done
-    if [ -f "$T/pids" ]; then while read -r p; do kill -9 "$p" 2>/dev/null; done < "$T/pids"; fi
-    for p in $groups; do kill -9 -- "-$p" 2>/dev/null || true; done
-    keel_teardown
-}
 
-listeners() { find "$1/event" -name 'ftrig1:@*' 2>/dev/null | wc -l; }
-listening() { [ "$(listeners "$1")" -ge "${2:-1}" ]; }
-no_listener() { [ -z "$(ls -A "$1/event")" ]; }
 
-bg() {
-    local name=$1; shift
-    perl -e '$SIG{INT} = "DEFAULT"; exec @ARGV or die "exec $ARGV[0]: $!\n"' "$@" \
-        >"$T/$name.out" 2>"$T/$name.err" &
-    echo $! > "$T/$name.pid"
-    track_pid $!
-}
-bg_wait() { wait "$(cat "$T/$1.pid")" && bg_status=0 || bg_status=$?; }
 
 release() { timeout 5 sh -c 'echo > "$1"' sh "$1"; }
 

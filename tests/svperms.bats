@@ -4,17 +4,7 @@
 
 load helper
 
-st_pid() { od -An -tu8 -j24 -N8 --endian=big "$1/supervise/status" 2>/dev/null | tr -d ' '; }
 
-teardown() {
-    local s p groups=
-    for s in "$T"/*/supervise/status; do
-        [ -f "$s" ] && p=$(st_pid "${s%/supervise/status}") && [ "${p:-0}" != 0 ] && groups="$groups $p"
-    done
-    if [ -f "$T/pids" ]; then while read -r p; do kill -9 "$p" 2>/dev/null; done < "$T/pids"; fi
-    for p in $groups; do kill -9 -- "-$p" 2>/dev/null || true; done
-    keel_teardown
-}
 
 # A service dir as a supervisor leaves it: supervise/ 0700, its control FIFO 0600, event/ 03730.
 make_dirs() {

@@ -7,8 +7,6 @@ load helper
 # --- local helpers (the same in the other svc/svstat/svok/svdt tests) -----------------------
 
 # The fields of DIR/supervise/status.
-st_pid() { od -An -tu8 -j24 -N8 --endian=big "$1/supervise/status" 2>/dev/null | tr -d ' '; }
-st_flags() { od -An -tu1 -j34 -N1 "$1/supervise/status" 2>/dev/null | tr -d ' '; }
 is_up() { local p f; p=$(st_pid "$1"); f=$(st_flags "$1"); [ "${p:-0}" != 0 ] && (( (f & 2) == 0 )); }
 is_down() { [ "$(st_pid "$1")" = 0 ]; }
 is_ready() { is_up "$1" && (( $(st_flags "$1") & 8 )); }

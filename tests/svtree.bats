@@ -18,8 +18,6 @@ setup() {
 
 # The pid and the flags byte of DIR/supervise/status, read from the file itself: what svtree
 # shows is checked against the bytes, not against another keel tool.
-st_pid() { od -An -tu8 -j24 -N8 --endian=big "$1/supervise/status" 2>/dev/null | tr -d ' '; }
-st_flags() { od -An -tu1 -j34 -N1 "$1/supervise/status" 2>/dev/null | tr -d ' '; }
 is_down() { [ "$(st_pid "$1")" = 0 ]; }
 is_paused() { is_up "$1" && (( $(st_flags "$1") & 1 )); }
 is_finishing() { (( $(st_flags "$1") & 2 )); }

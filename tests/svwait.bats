@@ -5,37 +5,11 @@
 
 load helper
 
-st_pid() { od -An -tu8 -j24 -N8 --endian=big "$1/supervise/status" 2>/dev/null | tr -d ' '; }
-st_flags() { od -An -tu1 -j34 -N1 "$1/supervise/status" 2>/dev/null | tr -d ' '; }
 is_up() { local p f; p=$(st_pid "$1"); f=$(st_flags "$1"); [ "${p:-0}" != 0 ] && (( (f & 2) == 0 )); }
 is_down() { [ "$(st_pid "$1")" = 0 ]; }
 
-teardown() {
-    local s p groups=
-    for s in "$T"/*/supervise/status; do
-        [ -f "$s" ] && p=$(st_pid "${s%/supervise/status}") && [ "${p:-0}" != 0 ] && groups="$groups $p"
-    done
-    if [ -f "$T/pids" ]; then while read -r p; do kill -9 "$p" 2>/dev/null; done < "$T/pids"; fi
-    for p in $groups; do kill -9 -- "-$p" 2>/dev/null || true; done
-    keel_teardown
-}
 
-# listeners DIR: how many FIFOs are subscribed to DIR/event.
-listeners() { find "$1/event" -name 'ftrig1:@*' 2>/dev/null | wc -l; }
-listening() { [ "$(listeners "$1")" -ge "${2:-1}" ]; }
-no_listener() { [ -z "$(ls -A "$1/event")" ]; }
 
-# bg NAME CMD...: runs CMD in the background with SIGINT at its default action (bash ignores
-# it in background jobs), output in $T/NAME.out and $T/NAME.err.
-bg() {
-    local name=$1; shift
-    perl -e '$SIG{INT} = "DEFAULT"; exec @ARGV or die "exec $ARGV[0]: $!\n"' "$@" \
-        >"$T/$name.out" 2>"$T/$name.err" &
-    echo $! > "$T/$name.pid"
-    track_pid $!
-}
-# bg_wait NAME: waits for it; its exit status in bg_status.
-bg_wait() { wait "$(cat "$T/$1.pid")" && bg_status=0 || bg_status=$?; }
 
 # ctl DIR LETTERS: sends letters to DIR's supervisor, as svc would.
 ctl() { timeout 5 sh -c 'printf %s "$2" > "$1/supervise/control"' sh "$1" "$2"; }
