@@ -3,6 +3,7 @@
 // check prints "file:line: CHECK failed: expr"; the exit code is 0 if every check passed, 1
 // otherwise, 2 for an unknown section. Forked children play the other side of pipes, locks and
 // stderr. Test code, so std::string and std::vector are fine here. Run by tests/lib.bats.
+#include "check.h"
 #include "keel/buf.h"
 #include "keel/env.h"
 #include "keel/err.h"
@@ -45,20 +46,8 @@
 
 namespace {
 
-int failures = 0;
-
-#define CHECK(cond)                                                                         \
-    do {                                                                                    \
-        if (!(cond)) {                                                                      \
-            ++failures;                                                                     \
-            std::fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);   \
-        }                                                                                   \
-    } while (0)
-
 using keel::Fd;
 using namespace std::literals;
-
-std::string tmp; // this run's scratch directory, removed at the end
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -3033,16 +3022,6 @@ void test_uidgid()
 
 // ---------------------------------------------------------------------------------------------
 
-int remove_entry(const char* path, const struct stat*, int, FTW*)
-{
-    return remove(path);
-}
-
-struct Section {
-    std::string_view name;
-    void (*run)();
-};
-
 constexpr Section sections[] = {
     {"opt", test_opt},   {"path", test_path},     {"num", test_num},      {"str", test_str},
     {"sig", test_sig},   {"fd", test_fd},         {"buf", test_buf},      {"err", test_err},
@@ -3054,22 +3033,5 @@ constexpr Section sections[] = {
 
 int main(int argc, char** argv)
 {
-    for (const Section& s : sections) {
-        if (argc != 2 || s.name != argv[1]) continue;
-        const char* base = std::getenv("TMPDIR");
-        std::string templ = std::string(base && *base ? base : "/tmp") + "/keel-libtest.XXXXXX";
-        if (!mkdtemp(templ.data())) {
-            std::perror("libtest: mkdtemp");
-            return 2;
-        }
-        tmp = templ;
-        s.run();
-        nftw(tmp.c_str(), remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-        return failures ? 1 : 0;
-    }
-    std::fprintf(stderr, "usage: libtest SECTION\nsections:");
-    for (const Section& s : sections)
-        std::fprintf(stderr, " %.*s", static_cast<int>(s.name.size()), s.name.data());
-    std::fprintf(stderr, "\n");
-    return 2;
+    return run_section("libtest", sections, argc, argv);
 }

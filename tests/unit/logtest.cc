@@ -3,6 +3,7 @@
 // the exit code is 0 if every check passed, 1 otherwise, 2 for an unknown section. Each
 // section works in a scratch directory of its own. Test code: std::string and std::vector are
 // fine here.
+#include "check.h"
 #include "keel/growbuf.h"
 #include "keel/logdir.h"
 #include "keel/logscript.h"
@@ -28,19 +29,7 @@
 
 namespace {
 
-int failures = 0;
-
-#define CHECK(cond)                                                                         \
-    do {                                                                                    \
-        if (!(cond)) {                                                                      \
-            ++failures;                                                                     \
-            std::fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);   \
-        }                                                                                   \
-    } while (0)
-
 using namespace std::literals;
-
-std::string tmp; // this run's scratch directory
 
 std::string slurp(const std::string& path)
 {
@@ -649,17 +638,6 @@ void test_processor()
     CHECK(e.failed_step() == keel::LogStep::spawn_processor && e.error() == ENOENT);
 }
 
-int remove_entry(const char* path, const struct stat*, int, FTW*)
-{
-    remove(path);
-    return 0;
-}
-
-struct Section {
-    std::string_view name;
-    void (*run)();
-};
-
 constexpr Section sections[] = {
     {"growbuf", test_growbuf}, {"script", test_script},     {"select", test_select},
     {"compose", test_compose}, {"logdir", test_logdir},     {"rotate", test_rotate},
@@ -671,22 +649,5 @@ constexpr Section sections[] = {
 int main(int argc, char** argv)
 {
     signal(SIGPIPE, SIG_IGN);
-    for (const Section& s : sections) {
-        if (argc != 2 || s.name != argv[1]) continue;
-        const char* base = std::getenv("TMPDIR");
-        std::string templ = std::string(base && *base ? base : "/tmp") + "/keel-logtest.XXXXXX";
-        if (!mkdtemp(templ.data())) {
-            std::perror("logtest: mkdtemp");
-            return 2;
-        }
-        tmp = templ;
-        s.run();
-        nftw(tmp.c_str(), remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-        return failures ? 1 : 0;
-    }
-    std::fprintf(stderr, "usage: logtest SECTION\nsections:");
-    for (const Section& s : sections)
-        std::fprintf(stderr, " %.*s", static_cast<int>(s.name.size()), s.name.data());
-    std::fprintf(stderr, "\n");
-    return 2;
+    return run_section("logtest", sections, argc, argv);
 }
