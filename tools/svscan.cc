@@ -555,11 +555,6 @@ void stop(Kill k) noexcept
     let_go();
 }
 
-void leave() noexcept
-{
-    S.leaving = true;
-}
-
 void handle_control() noexcept
 {
     char buf[256];
@@ -575,7 +570,7 @@ void handle_control() noexcept
             switch (buf[j]) {
             case 'z': S.want_reap = true; break;
             case 'a': S.want_scan = true; break;
-            case 'b': leave(); break;
+            case 'b': S.leaving = true; break;
             case 'h':
                 S.want_scan = true;
                 want_kill(Kill::inactive);
@@ -613,7 +608,7 @@ void handle_signal(int sig) noexcept
     switch (sig) {
     case SIGCHLD: S.want_reap = true; return;
     case SIGALRM: S.want_scan = true; return;
-    case SIGABRT: leave(); return;
+    case SIGABRT: S.leaving = true; return;
     default: break;
     }
     if (divert(sig)) return;
