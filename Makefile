@@ -5,6 +5,7 @@
 #   make STATIC=1             fully static binaries (no libc.so either)
 #   make SANITIZE=address,undefined check
 #   make install DESTDIR=... PREFIX=/usr PROGRAM_PREFIX=keel-
+#                             (SKELDIR: init-maker's default skeleton, from skel/)
 #
 # Every variable that changes the generated code is recorded in build/flags; when it changes,
 # everything is rebuilt, so switching CXX, STATIC or SANITIZE never mixes objects.
@@ -12,6 +13,7 @@
 PREFIX         ?= /usr/local
 BINDIR         ?= $(PREFIX)/bin
 MANDIR         ?= $(PREFIX)/share/man
+SKELDIR        ?= $(PREFIX)/share/keel/skel
 PROGRAM_PREFIX ?=
 DESTDIR        ?=
 STATIC         ?=
@@ -69,6 +71,7 @@ build/keel/config.h: FORCE
 	   echo 'namespace keel::config {'; \
 	   echo 'inline constexpr char bindir[] = "$(BINDIR)";'; \
 	   echo 'inline constexpr char program_prefix[] = "$(PROGRAM_PREFIX)";'; \
+	   echo 'inline constexpr char skeldir[] = "$(SKELDIR)";'; \
 	   echo '}'; } > $@.tmp
 	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
 
@@ -181,7 +184,10 @@ install: all
 	  echo "installed $(PROGRAM_PREFIX)$$name"; \
 	done < package/modes; \
 	$(INSTALL) -d '$(DESTDIR)$(MANDIR)/man7'; \
-	$(INSTALL) -m 0644 doc/keel.7 '$(DESTDIR)$(MANDIR)/man7/$(PROGRAM_PREFIX)keel.7'
+	$(INSTALL) -m 0644 doc/keel.7 '$(DESTDIR)$(MANDIR)/man7/$(PROGRAM_PREFIX)keel.7'; \
+	$(INSTALL) -d '$(DESTDIR)$(SKELDIR)'; \
+	for f in skel/*; do [ -f "$$f" ] || continue; \
+	  $(INSTALL) -m 0755 "$$f" '$(DESTDIR)$(SKELDIR)'/; done
 
 uninstall:
 	@while read -r name section mode; do \
@@ -189,7 +195,9 @@ uninstall:
 	  rm -f '$(DESTDIR)$(BINDIR)/$(PROGRAM_PREFIX)'$$name \
 	        '$(DESTDIR)$(MANDIR)/man'$$section'/$(PROGRAM_PREFIX)'$$name.$$section; \
 	done < package/modes; \
-	rm -f '$(DESTDIR)$(MANDIR)/man7/$(PROGRAM_PREFIX)keel.7'
+	rm -f '$(DESTDIR)$(MANDIR)/man7/$(PROGRAM_PREFIX)keel.7'; \
+	for f in skel/*; do rm -f '$(DESTDIR)$(SKELDIR)'/"$${f#skel/}"; done; \
+	rmdir '$(DESTDIR)$(SKELDIR)' 2>/dev/null || true
 
 clean:
 	rm -rf build bin lib/libkeel.a
