@@ -82,6 +82,10 @@ libtest() {
     libtest uidgid
 }
 
+@test "lib init: the 17-byte shutdown order, the shutdownd FIFO probe, reboot commands, sleep_ms" {
+    libtest init
+}
+
 @test "lib: an unknown section exits 2 and lists the sections" {
     [ -x "$LIBTEST" ] || { echo "missing $LIBTEST: run make check" >&2; return 1; }
     run --separate-stderr "$LIBTEST" nope

@@ -9,6 +9,7 @@
 #include "keel/err.h"
 #include "keel/exec.h"
 #include "keel/fd.h"
+#include "keel/init.h"
 #include "keel/lock.h"
 #include "keel/num.h"
 #include "keel/opt.h"
@@ -37,7 +38,9 @@
 #include <limits>
 #include <string>
 #include <string_view>
+#include <sys/reboot.h>
 #include <sys/resource.h>
+#include <sys/time.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -3020,6 +3023,78 @@ void test_uidgid()
     }
 }
 
+
+// lib/keel/init.h: the 17-byte shutdown order, its FIFO probe, kill_all's ESRCH rule, sleep_ms.
+void test_init()
+{
+    namespace I = keel::init;
+    {
+        // A relative delay of 90.5 s packs the plain seconds (no 2^62 epoch), then the grace.
+        I::Order o{'r', {90, 500000000}, 5000};
+        char out[I::order_len];
+        I::order_pack(o, std::span<char, I::order_len>(out, I::order_len));
+        const unsigned char want[I::order_len] = {'r', 0, 0, 0, 0, 0, 0, 0, 90,
+                                                  0x1d, 0xcd, 0x65, 0x00, 0, 0, 0x13, 0x88};
+        CHECK(std::memcmp(out, want, sizeof want) == 0);
+        I::Order back;
+        CHECK(I::order_unpack(std::span<const char, I::order_len>(out, I::order_len), back));
+        CHECK(back.what == 'r' && back.delay.sec == 90 && back.delay.nano == 500000000
+              && back.grace_ms == 5000);
+        for (char w : {'h', 'p', 'S'}) {
+            out[0] = w;
+            CHECK(I::order_unpack(std::span<const char, I::order_len>(out, I::order_len), back));
+            CHECK(back.what == w);
+        }
+        // An unknown command byte, or nanoseconds out of range: EPROTO, order untouched.
+        back = I::Order{};
+        out[0] = 'x';
+        errno = 0;
+        CHECK(!I::order_unpack(std::span<const char, I::order_len>(out, I::order_len), back));
+        CHECK(errno == EPROTO && back.what == 'S');
+        out[0] = 'h';
+        out[9] = '\xff';
+        CHECK(!I::order_unpack(std::span<const char, I::order_len>(out, I::order_len), back));
+        CHECK(errno == EPROTO && back.what == 'S');
+        I::Order now{'h', {0, 0}, 0};
+        I::order_pack(now, std::span<char, I::order_len>(out, I::order_len));
+        CHECK(out[0] == 'h' && std::all_of(out + 1, out + I::order_len, [](char c) { return c == 0; }));
+    }
+    {
+        // The probe: no FIFO → ENOENT; a FIFO nobody reads → ENXIO; with a reader: a blocking fd.
+        const std::string fifo = tmp + "/fifo";
+        errno = 0;
+        CHECK(!I::open_shutdownd(fifo.c_str()) && errno == ENOENT);
+        CHECK(mkfifo(fifo.c_str(), 0600) == 0);
+        errno = 0;
+        CHECK(!I::open_shutdownd(fifo.c_str()) && errno == ENXIO);
+        keel::Fd rd = keel::open_file(fifo.c_str(), O_RDONLY | O_NONBLOCK);
+        CHECK(rd.valid());
+        keel::Fd wr = I::open_shutdownd(fifo.c_str());
+        CHECK(wr.valid());
+        CHECK((fcntl(wr.get(), F_GETFL) & O_NONBLOCK) == 0);
+        CHECK((fcntl(wr.get(), F_GETFD) & FD_CLOEXEC) != 0);
+    }
+    CHECK(I::reboot_cmd('h') == static_cast<int>(RB_HALT_SYSTEM)
+          && I::reboot_cmd('p') == static_cast<int>(RB_POWER_OFF)
+          && I::reboot_cmd('r') == static_cast<int>(RB_AUTOBOOT) && I::reboot_cmd('S') == -1);
+    {
+        // sleep_ms sleeps in full even when a signal interrupts it.
+        struct sigaction sa{};
+        sa.sa_handler = [](int) {};
+        CHECK(sigaction(SIGALRM, &sa, nullptr) == 0);
+        timespec a{}, b{};
+        clock_gettime(CLOCK_MONOTONIC, &a);
+        itimerval it{};
+        it.it_value.tv_usec = 20000;
+        CHECK(setitimer(ITIMER_REAL, &it, nullptr) == 0);
+        I::sleep_ms(150);
+        clock_gettime(CLOCK_MONOTONIC, &b);
+        const long ms = (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000;
+        CHECK(ms >= 150);
+        signal(SIGALRM, SIG_DFL);
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 
 constexpr Section sections[] = {
@@ -3027,6 +3102,7 @@ constexpr Section sections[] = {
     {"sig", test_sig},   {"fd", test_fd},         {"buf", test_buf},      {"err", test_err},
     {"exec", test_exec}, {"env", test_env},       {"tai", test_tai},      {"lock", test_lock},
     {"proc", test_proc}, {"rlimit", test_rlimit}, {"uidgid", test_uidgid},
+    {"init", test_init},
 };
 
 } // namespace
