@@ -4,6 +4,7 @@
 #include "keel/err.h"
 #include "keel/fd.h"
 #include "keel/path.h"
+#include "keel/str.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -46,7 +47,7 @@ bool sane_line(std::string_view line) noexcept
     if (line.empty() || line.front() == '/') return false;
     for (std::size_t at = 0; at <= line.size();) {
         const std::size_t slash = std::min(line.find('/', at), line.size());
-        if (line.substr(at, slash - at) == "..") return false;
+        if (sub(line, at, slash - at) == "..") return false;
         at = slash + 1;
     }
     return true;
@@ -109,7 +110,7 @@ bool any_logged_in(std::span<const std::string_view> users) noexcept
     return each_user_process([&](const utmpx& u) {
         const std::string_view name(u.ut_user, strnlen(u.ut_user, name_size));
         for (std::string_view want : users)
-            if (want.substr(0, name_size) == name) return true;
+            if (head(want, name_size) == name) return true;
         return false;
     });
 }

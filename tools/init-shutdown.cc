@@ -8,6 +8,7 @@
 #include "keel/init.h"
 #include "keel/num.h"
 #include "keel/opt.h"
+#include "keel/str.h"
 
 #include <array>
 #include <csignal>
@@ -86,7 +87,7 @@ When parse_time(std::string_view s) noexcept
     When w;
     if (s == "now") return w;
     if (const auto colon = s.find(':'); colon != std::string_view::npos) {
-        const std::string_view h = s.substr(0, colon), m = s.substr(colon + 1);
+        const std::string_view h = keel::head(s, colon), m = keel::sub(s, colon + 1);
         if (h.size() > 2 || m.size() != 2 || !keel::scan_number(h, w.hour)
             || !keel::scan_number(m, w.minute) || w.hour > 23 || w.minute > 59)
             bad_time();
@@ -147,12 +148,12 @@ void check_access() noexcept
     if (len < 0) keel::die_sys(keel::exit_sys, "unable to read ", allow_file);
     // One user per line, the whole line; '#' first on a line makes a comment. A NUL ends all.
     std::string_view rest(buf, static_cast<std::size_t>(len));
-    rest = rest.substr(0, rest.find('\0'));
+    rest = keel::head(rest, rest.find('\0'));
     std::array<std::string_view, allow_max_users> users;
     std::size_t n = 0;
     while (!rest.empty()) {
         const std::size_t eol = std::min(rest.find('\n'), rest.size());
-        const std::string_view line = rest.substr(0, eol);
+        const std::string_view line = keel::head(rest, eol);
         rest.remove_prefix(std::min(eol + 1, rest.size()));
         if (line.empty() || line.front() == '#') continue;
         if (n == users.size()) {
