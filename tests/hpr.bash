@@ -52,7 +52,7 @@ $1"
 #     opens a pty (raw mode unless --answer), adds a USER_PROCESS entry for NAME (default
 #     root) on it, runs CMD (with the pty as stdin and stdout when --answer: TEXT + "\n" is
 #     typed once CMD waits in read(0)), then writes everything the pty received to OUT and
-#     exits with CMD's exit status.
+#     exits with CMD's exit status. --before-answer SH runs SH just before the answer is typed.
 write_pty_helper() {
     [ -f "$T/pty.py" ] && return 0
     cat > "$T/pty.py" <<'EOF'
@@ -69,11 +69,14 @@ args = sys.argv[1:]
 if args[0] == "--utmp-only":
     add_utmp(args[1], args[2])
     sys.exit(0)
-user, answer = "root", None
+user, answer, before = "root", None, None
 while args[0].startswith("--"):
     if args[0] == "--user": user = args[1]; args = args[2:]
     elif args[0] == "--answer": answer = args[1]; args = args[2:]
+    elif args[0] == "--before-answer": before = args[1]; args = args[2:]
 out, cmd = args[0], args[2:]
+with open("/run/utmp", "rb") as f:
+    utmp_before = f.read()
 master, slave = os.openpty()
 if answer is None:
     tty.setraw(slave)
@@ -101,6 +104,8 @@ if answer is not None:
         except OSError:
             pass
         time.sleep(0.02)
+    if before:
+        subprocess.run(["sh", "-c", before], check=True)
     os.write(master, answer.encode() + b"\n")
 while p.poll() is None:
     pump(0.05)
@@ -110,6 +115,9 @@ while not got.endswith(b"\x00END\x00") and time.time() < deadline:
     pump(0.2)
 with open(out, "wb") as f:
     f.write(got[:-5] if got.endswith(b"\x00END\x00") else got + b"<no end marker>")
+# (pty numbers are reused: leave no entry behind for the next pty of that number)
+with open("/run/utmp", "wb") as f:
+    f.write(utmp_before)
 rc = p.returncode
 sys.exit(rc if rc >= 0 else 128 - rc)
 EOF
