@@ -42,7 +42,7 @@ struct Request {
 // TIME, checked before anything else is done; the delay is computed once confirmed.
 struct When {
     enum { now, minutes, clock } kind = now;
-    std::uint64_t minutes_ = 0;
+    std::uint64_t count = 0;
     int hour = 0, minute = 0;
 };
 
@@ -96,7 +96,7 @@ When parse_time(std::string_view s) noexcept
     }
     if (s.starts_with('+')) s.remove_prefix(1);
     // (a delay of 2^62 s or more could overflow the deadline shutdownd computes)
-    if (!keel::scan_number(s, w.minutes_) || w.minutes_ >= (std::uint64_t{1} << 62) / 60)
+    if (!keel::scan_number(s, w.count) || w.count >= (std::uint64_t{1} << 62) / 60)
         bad_time();
     w.kind = When::minutes;
     return w;
@@ -106,7 +106,7 @@ When parse_time(std::string_view s) noexcept
 keel::Tai64n delay_of(const When& w) noexcept
 {
     if (w.kind == When::now) return {0, 0};
-    if (w.kind == When::minutes) return {w.minutes_ * 60, 0};
+    if (w.kind == When::minutes) return {w.count * 60, 0};
     timespec now{};
     clock_gettime(CLOCK_REALTIME, &now);
     tm t{};
