@@ -18,7 +18,8 @@ teardown() {
 # directory with shutdownd's service (grace 1 s, stderr to $T/sd.err, each exit code and
 # signal appended to $T/sd.exit by its finish) and two sleeping services, foo and bar;
 # $T/base/scripts/rc.shutdown appends "rc.shutdown ARGC" to $T/marks, its blocked and ignored
-# signal masks to $T/rc.sigs, and exits with the code in $T/rc.code (default 0).
+# signal masks to $T/rc.sigs, and exits with the code in $T/rc.code (default 0; "sig": it
+# kills itself with SIGUSR1).
 sd_image() {
     local scan=$T/image/service sd
     sd=$scan/s6-linux-init-shutdownd
@@ -35,7 +36,9 @@ sd_image() {
 #!/bin/sh
 echo "rc.shutdown \$#" >> $T/marks
 grep -E '^Sig(Blk|Ign):' /proc/\$\$/status | tr -d ' \t' >> $T/rc.sigs
-exit \$(cat $T/rc.code 2>/dev/null || echo 0)
+code=\$(cat $T/rc.code 2>/dev/null || echo 0)
+[ "\$code" != sig ] || kill -USR1 \$\$
+exit "\$code"
 EOF
     chmod 755 "$T/base/scripts/rc.shutdown"
     : > "$T/marks"
@@ -90,6 +93,13 @@ new_sd() {
     [ -n "$p" ] && [ "$p" != "$1" ] && [ "$p" != 0 ] && [ "$p" != -1 ]
 }
 send() { ns_run "$T/ns" "$T/send $*"; }
+# send_final ARGS...: send an order that takes the namespace down. The sender may still be
+# there when the TERM or KILL round comes, which it can only meet once the order is read.
+send_final() {
+    local st=0
+    send "$@" || st=$?
+    [ "$st" = 0 ] || [ "$st" = 143 ] || [ "$st" = 137 ]
+}
 in_ns() { ns_run "$T/ns" "$1"; }
 
 # The system is still up and untouched: no stage 4, no service renamed.
@@ -144,6 +154,13 @@ err_has() { grep -qxF -- "$1" "$T/sd.err"; }
     send order S 0 5000
     wait_for 5 marks_are "$(printf 'rc.shutdown 0\nrc.shutdown 0')"
     wait_for 5 err_has "shutdownd: warning: $T/base/scripts/rc.shutdown exited 3"
+    echo sig > "$T/rc.code"
+    send order S 0 0
+    wait_for 5 err_has "shutdownd: warning: $T/base/scripts/rc.shutdown was killed by signal 10"
+    mv "$T/base/scripts/rc.shutdown" "$T/rc.shutdown.away"
+    send order S 0 0
+    wait_for 5 err_has \
+        "shutdownd: warning: unable to spawn $T/base/scripts/rc.shutdown: No such file or directory"
     [ "$(sd_pid)" = "$pid" ]
     sd_ready
     untouched
@@ -222,7 +239,7 @@ err_has() { grep -qxF -- "$1" "$T/sd.err"; }
     wait_for 5 test -s "$T/ign.pid"
     in_ns "kill -0 $(cat "$T/ign.pid")"
 
-    send order r 0 0
+    send_final order r 0 0
     wait_for 15 grep -q "^halt-final" "$T/marks"
     marks_are "$(printf 'rc.shutdown 0\numount-all /\nrc.shutdown.final\nhalt-final -r')"
     err_has "shutdownd: info: sending all processes the TERM signal..."
@@ -266,7 +283,7 @@ exit 3
 EOF
     chmod 755 "$T/image/service/.s6-svscan/finish"
     sd_boot
-    send order p 0 0
+    send_final order p 0 0
     local up
     up=$(cat "$T/unshare.pid")
     wait_for 20 gone "$up"
