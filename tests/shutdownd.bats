@@ -130,6 +130,9 @@ err_has() { grep -qxF -- "$1" "$T/sd.err"; }
     mkdir "$T/empty"
     expect_fail 111 "shutdownd: fatal: unable to open fifo for reading: No such file or directory" \
         sh -c 'cd "$1" && exec shutdownd -B -c /nonexistent' sh "$T/empty"
+    # A grace time beyond 300000 ms is clamped, not refused.
+    expect_fail 111 "shutdownd: fatal: unable to open fifo for reading: No such file or directory" \
+        sh -c 'cd "$1" && exec shutdownd -C -g 400000 -d 3' sh "$T/empty"
 }
 
 @test "shutdownd: S runs rc.shutdown with no signal blocked or ignored, the system stays up" {
