@@ -209,12 +209,12 @@ bool dump_env(const char* dir)
         const std::size_t eq = var.find('=');
         if (eq == 0 || eq == std::string_view::npos) continue;
         keel::PathBuf<256> name;
-        const std::string_view key = var.substr(0, eq);
+        const std::string_view key(var.data(), eq);
         if (key == "." || key == ".." || key.find('/') != std::string_view::npos
             || !name.set(key))
             continue;
         keel::Fd f = keel::open_at(d.get(), name.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        if (!f || !keel::write_all(f.get(), var.substr(eq + 1))
+        if (!f || !keel::write_all(f.get(), var.data() + eq + 1, var.size() - eq - 1)
             || !keel::write_all(f.get(), "\n"))
             return false;
     }
