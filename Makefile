@@ -19,6 +19,7 @@ DESTDIR        ?=
 STATIC         ?=
 SANITIZE       ?=
 INSTALL        ?= install
+VERSION        := $(shell sed -n 's/^version=//p' package/info)
 
 CXXFLAGS ?= -Os
 KEEL_CXXFLAGS := -std=c++20 -Wall -Wextra -Werror -fno-exceptions -fno-rtti \
@@ -72,6 +73,7 @@ build/keel/config.h: FORCE
 	   echo 'inline constexpr char bindir[] = "$(BINDIR)";'; \
 	   echo 'inline constexpr char program_prefix[] = "$(PROGRAM_PREFIX)";'; \
 	   echo 'inline constexpr char skeldir[] = "$(SKELDIR)";'; \
+	   echo 'inline constexpr char version[] = "$(VERSION)";'; \
 	   echo '}'; } > $@.tmp
 	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
 
