@@ -17,6 +17,7 @@
 #include "keel/rlimit.h"
 #include "keel/rmtree.h"
 #include "keel/shword.h"
+#include "keel/str.h"
 #include "keel/uidgid.h"
 
 #include <cerrno>
@@ -232,11 +233,11 @@ void Tree::env(const char* arg) noexcept
 {
     const std::string_view a = arg;
     const std::size_t eq = a.find('=');
-    const std::string_view name = a.substr(0, eq == a.npos ? a.size() : eq);
+    const std::string_view name = keel::head(a, eq);
     keel::PathBuf<> rel;
     if (!rel.set("env/", name)) fail("unable to write to ", made, "/env/", name);
     File f(dfd_, rel.c_str(), 0644);
-    if (eq != a.npos) f.put(a.substr(eq + 1)).put("\n");
+    if (eq != a.npos) f.put(keel::sub(a, eq + 1)).put("\n");
     f.done();
 }
 
@@ -539,7 +540,7 @@ Options parse(int& argc, char**& argv)
         case 's': o.env_store = a; break;
         case 'e': {
             const std::string_view v = a;
-            const std::string_view name = v.substr(0, v.find('='));
+            const std::string_view name = keel::head(v, v.find('='));
             if (!valid_env_name(name))
                 keel::die(keel::exit_usage, "invalid environment variable name in -e ", v);
             break;
