@@ -236,6 +236,9 @@ void Tree::env(const char* arg) noexcept
     const std::string_view name = keel::head(a, eq);
     keel::PathBuf<> rel;
     if (!rel.set("env/", name)) fail("unable to write to ", made, "/env/", name);
+    // The same VAR given twice: the last -e wins.
+    if (unlinkat(dfd_, rel.c_str(), 0) < 0 && errno != ENOENT)
+        fail("unable to unlink ", made, "/", rel.view());
     File f(dfd_, rel.c_str(), 0644);
     if (eq != a.npos) f.put(keel::sub(a, eq + 1)).put("\n");
     f.done();
