@@ -11,6 +11,7 @@
 #include "keel/opt.h"
 #include "keel/path.h"
 #include "keel/progpath.h"
+#include "keel/rmtree.h"
 #include "keel/str.h"
 #include "keel/uidgid.h"
 
@@ -20,7 +21,6 @@
 #include <climits>
 #include <cstdlib>
 #include <fcntl.h>
-#include <ftw.h>
 #include <string_view>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -132,17 +132,6 @@ bool make_dirs(const char* path, mode_t mode)
     return make_dir(path, mode);
 }
 
-int remove_entry(const char* path, const struct stat*, int type, FTW*)
-{
-    return (type == FTW_DP ? rmdir(path) : unlink(path)) < 0 ? -1 : 0;
-}
-
-// rm -rf: false with errno, but a missing path is fine.
-bool remove_tree(const char* path)
-{
-    return nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS) == 0 || errno == ENOENT;
-}
-
 // s one sh word: in single quotes, each ' written as '\''.
 bool put_quoted(keel::Writer& w, std::string_view s)
 {
@@ -225,7 +214,7 @@ void make_logger(const char* scandir, const Options& o, const char* logdir)
         keel::die_sys(keel::exit_sys, "unable to mkdir ", scandir, "/", logger_dir);
     const char* s = svc.c_str();
     if (!make_dirs(scandir, 0755)) keel::die_sys(keel::exit_sys, "unable to mkdir ", scandir);
-    if (!remove_tree(s)) keel::die_sys(keel::exit_sys, "unable to remove ", s);
+    if (!keel::remove_tree(s)) keel::die_sys(keel::exit_sys, "unable to remove ", s);
     if (mkdir(s, 02755) < 0) keel::die_sys(keel::exit_sys, "unable to mkdir ", s);
     if (chmod(s, 02755) < 0) keel::die_sys(keel::exit_sys, "unable to chmod ", s);
     if (!file.set(s, "/notification-fd") || !write_file(file.c_str(), "3\n", 0644))
