@@ -1,8 +1,8 @@
 #!/usr/bin/env bats
 # svscanboot: the catch-all logger it writes, the descriptors and command line it hands to
 # svscan (through a recording stand-in), and real trees: output through the FIFO into the
-# catch-all logdir, readiness, console, owner and modes, odd names. svlog is a stand-in that
-# runs s6-log; svscan is keel's when built, else s6-svscan.
+# catch-all logdir, readiness, console, owner and modes, odd names. The logger is keel's svlog;
+# svscan is keel's when built, else s6-svscan.
 
 load helper
 
@@ -12,7 +12,7 @@ load helper
 has_line() { grep -qF -- "$2" "$1" 2>/dev/null; }
 
 # A bin directory (with a space and a quote in its name, for the run script's quoting) of
-# links to this build, plus svlog = s6-log, plus an svscan that records its arguments in
+# links to this build (the real svlog among them), plus an svscan that records its arguments in
 # $T/svscan.args and then runs the real scanner: keel's, or s6-svscan 2.11, which spells -C
 # as -c and has no -L. With "fake", svscan records its arguments and descriptors, and exits.
 make_bin() {
@@ -20,7 +20,6 @@ make_bin() {
     mkdir -p "$B"
     local f
     for f in "$KEEL_BIN"/*; do [ "${f##*/}" = svscan ] || ln -s "$f" "$B/"; done
-    printf '#!/bin/sh\nexec %s "$@"\n' "$(command -v s6-log)" > "$B/svlog"
     {
         echo '#!/bin/sh'
         echo "printf '%s\n' \"\$@\" > '$T/svscan.args'"
@@ -40,10 +39,9 @@ make_bin() {
             echo "exec $(command -v s6-svscan) \"\$@\""
         fi
     } > "$B/svscan"
-    chmod 755 "$B/svlog" "$B/svscan"
+    chmod 755 "$B/svscan"
 }
 need_tree() {
-    need_s6 s6-log
     [ -x "$KEEL_BIN/svscan" ] || need_s6 s6-svscan
     make_bin
 }
@@ -288,8 +286,8 @@ expected_run() {
     [ "$(readlink /proc/$logger/fd/1)" = "$T/console.out" ]
     [ "$(readlink /proc/$logger/fd/2)" = "$T/console.out" ]
     grep -q '^Uid:.0.' /proc/$logger/status
-    # the environment is cleared for the logger (PWD comes from the sh stand-in for svlog)
-    [ -z "$(tr '\0' '\n' < /proc/$logger/environ | grep -v '^PWD=')" ]
+    # the environment is cleared for the logger
+    [ -z "$(tr '\0' '\n' < /proc/$logger/environ)" ]
     stop "$T/scan"
     [ ! -s "$T/console.out" ]
 }
