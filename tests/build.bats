@@ -56,6 +56,12 @@ copy_tree() {
         [ -f "$T/root/usr/share/man/man$section/keel-$name.$section" ] || { echo "missing man page keel-$name"; false; }
     done < "$KEEL_ROOT/package/modes"
     [ -f "$T/root/usr/share/man/man7/keel-keel.7" ]
+    # init-maker's skeleton, where the build told init-maker it would be.
+    local f
+    for f in "$KEEL_ROOT"/skel/*; do
+        [ "$(stat -c %a "$T/root/usr/share/keel/skel/${f##*/}")" = 755 ]
+    done
+    grep -q '"/usr/share/keel/skel"' "$T/build/keel/config.h"
     run "$T/root/usr/bin/keel-envdir"
     [ "$status" -eq 100 ]
     run make -C "$T" -s uninstall DESTDIR="$T/root" PREFIX=/usr PROGRAM_PREFIX=keel-
@@ -64,13 +70,15 @@ copy_tree() {
     [ -z "$output" ]
 }
 
-@test "BINDIR and MANDIR override PREFIX" {
+@test "BINDIR, MANDIR and SKELDIR override PREFIX" {
     need_cmd make
     copy_tree
     # shellcheck disable=SC2086
-    run make -C "$T" -s install DESTDIR="$T/root" PREFIX=/opt/k BINDIR=/sbin MANDIR=/man ${KEEL_MAKE_VARS:-}
+    run make -C "$T" -s install DESTDIR="$T/root" PREFIX=/opt/k BINDIR=/sbin MANDIR=/man \
+        SKELDIR=/etc/keel/skel ${KEEL_MAKE_VARS:-}
     [ "$status" -eq 0 ]
     [ -x "$T/root/sbin/envdir" ]
     [ -f "$T/root/man/man8/envdir.8" ]
+    [ -d "$T/root/etc/keel/skel" ]
     [ ! -e "$T/root/opt/k" ]
 }
