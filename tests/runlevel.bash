@@ -58,11 +58,11 @@ rl_in() {
     nsenter -t "$pid" -m -- "$@"
 }
 
-# rl_stop BASE: SIGTERM, then the exit status of runleveld in rl_status.
+# rl_stop BASE: SIGTERM, then the exit status of runleveld (our child) in rl_status.
 rl_stop() {
     local pid
     pid=$(rl_pid "$1")
-    kill -TERM "$pid"
+    kill -TERM "$pid" 2>/dev/null || true # it may be leaving already
     wait "$pid" && rl_status=0 || rl_status=$?
 }
 
