@@ -120,3 +120,20 @@ setup() {
     [ "$status" = 111 ]
     [ "$stderr" = $'err 3\ninit-telinit: fatal: runleveld closed the connection without an answer' ]
 }
+
+@test "init-telinit: stage1 run by a user (not pid 1) lands here, options and all" {
+    rl_start "$T/rl" -c "$T/base"
+    run rl_in "$T/rl" stage1 -v 1 -c /etc/x -m 0022 -B -- 4 < /dev/null
+    [ "$status" = 0 ]
+    [ "$output" = $'out 4\nerr 4' ]
+    [ "$(cat "$T/base/args")" = 4 ]
+}
+
+@test "init-telinit: 0 with the real init-hpr, no shutdownd in this /run: init-hpr's own error" {
+    rl_start "$T/rl" -c "$T/base"
+    # In a child PID namespace too: whatever init-hpr did, it could not reach the host.
+    run --separate-stderr rl_in "$T/rl" unshare --pid --fork init-telinit 0 < /dev/null
+    [ "$(cat "$T/base/args")" = 0 ]
+    [ "$status" = 100 ]
+    [ "$stderr" = $'err 0\ninit-hpr: fatal: unable to talk to shutdownd: Operation not permitted' ]
+}
