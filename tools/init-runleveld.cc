@@ -25,7 +25,8 @@ namespace {
 
 namespace rl = keel::runlevel;
 
-constexpr std::string_view usage = "init-runleveld [ -d notif ] [ -c basedir ] [ -t timeout_ms ] socket";
+constexpr std::string_view usage =
+    "init-runleveld [ -d notif ] [ -c basedir ] [ -t timeout_ms ] socket";
 
 // A client has this long to send its whole request.
 constexpr std::int64_t request_ms = 10000;
@@ -103,7 +104,8 @@ int run_script() noexcept
         return W_EXITCODE(code, 0);
     }
     int wstat = 0;
-    const std::int64_t deadline = S.timeout_ms ? keel::deadline_in(S.timeout_ms) : keel::no_deadline;
+    const std::int64_t deadline =
+        S.timeout_ms ? keel::deadline_in(S.timeout_ms) : keel::no_deadline;
     if (reap_until(pid, wstat, deadline) == 0) return wstat;
     keel::warn(S.script.view(), " ", req.runlevel, " timed out after ",
                keel::fmt_number(S.timeout_ms), " ms: killing it");
@@ -140,7 +142,8 @@ void loop(int listener) noexcept
     while (!S.leaving) {
         std::array<pollfd, 2> p{{{S.sigs.fd(), POLLIN, 0}, {listener, POLLIN, 0}}};
         const bool paused = retry > keel::mono_now_ms();
-        const int n = keel::poll_until({p.data(), paused ? 1u : 2u}, paused ? retry : keel::no_deadline);
+        const int n =
+            keel::poll_until({p.data(), paused ? 1u : 2u}, paused ? retry : keel::no_deadline);
         if (n < 0) {
             keel::warn_sys("unable to poll");
             retry = keel::deadline_in(accept_retry_ms);

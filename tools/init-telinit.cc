@@ -34,7 +34,8 @@ int change_runlevel(const char* rl)
     keel::Fd sock = keel::runlevel::connect_to(path);
     if (!sock) keel::die_sys(keel::exit_sys, "unable to connect to runleveld at ", path);
     if (!keel::runlevel::send_request(sock.get(), rl, environ)) {
-        if (errno == E2BIG) keel::die(keel::exit_sys, "environment or runlevel too large for runleveld");
+        if (errno == E2BIG)
+            keel::die(keel::exit_sys, "environment or runlevel too large for runleveld");
         keel::die_sys(keel::exit_sys, "unable to send the request to runleveld");
     }
     int wstat = 0;
@@ -75,7 +76,8 @@ int main(int argc, char** argv)
                   halt ? "powering off" : "rebooting");
 
     keel::PathBuf<PATH_MAX> hpr;
-    if (!keel::program_path(hpr, "init-hpr")) keel::die_sys(keel::exit_sys, "unable to find init-hpr");
+    if (!keel::program_path(hpr, "init-hpr"))
+        keel::die_sys(keel::exit_sys, "unable to find init-hpr");
     char* hpr_argv[] = {const_cast<char*>(hpr.c_str()), const_cast<char*>(halt ? "-p" : "-r"),
                         nullptr};
     keel::xexec(hpr_argv);
