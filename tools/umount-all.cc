@@ -114,15 +114,17 @@ int main(int argc, char** argv)
         line = eol + 1;
     }
 
-    // Last line first: a mount is always listed after the one it sits on.
+    // Last line first: a mount is always listed after the one it sits on. [line, end) is
+    // the current line, without its newline.
     int failures = 0;
     char* end = text_end;
     if (end > text && end[-1] == '\n') --end;
-    while (end > text) {
+    for (;;) {
         char* line = end;
         while (line > text && line[-1] != '\n') --line;
-        if (*line && !unmount(line) && failures < max_status) ++failures;
-        end = line > text ? line - 1 : text;
+        if (line < end && *line && !unmount(line) && failures < max_status) ++failures;
+        if (line == text) break;
+        end = line - 1;
     }
     return failures;
 }
