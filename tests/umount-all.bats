@@ -10,7 +10,7 @@ load helper
 load final
 
 # Runs as pid 1 of the namespace (in_ns_sh), $1 = $T, $2 = the umount-all to test. Builds the
-# new root R, a tmpfs, with sh, cat, mount, umount, unshare, umount-all and their libraries
+# new root R, a tmpfs, with sh, cat, ln, rm, mount, umount, unshare, umount-all and their libraries
 # at the same paths, a /dev/null, a proc at R/proc and a tmpfs at R/run.
 # shellcheck disable=SC2016
 ROOT_BUILD='
@@ -19,13 +19,13 @@ R=$1/root
 mkdir -p "$R"
 mount -t tmpfs -o size=64m,mode=755 keeltest-root "$R"
 copy() { mkdir -p "$R${2%/*}"; cp -L "$1" "$R$2"; }
-for p in /bin/sh /bin/cat /bin/mount /bin/umount /usr/bin/unshare "$2"; do
+for p in /bin/sh /bin/cat /bin/ln /bin/rm /bin/mount /bin/umount /usr/bin/unshare "$2"; do
     if [ "$p" = "$2" ]; then copy "$p" /bin/umount-all; else copy "$p" "$p"; fi
     for lib in $(ldd "$p" | awk '\''$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'\''); do
         copy "$lib" "$lib"
     done
 done
-mkdir -p "$R/etc" "$R/dev" "$R/proc" "$R/run" "$R/old"
+mkdir -p "$R/etc" "$R/dev" "$R/proc" "$R/realproc" "$R/run" "$R/old"
 cp /etc/ld.so.cache "$R/etc/"
 cp -a /dev/null "$R/dev/"
 mount -t proc keeltest-proc "$R/proc"
@@ -58,6 +58,15 @@ show_mounts() {
         _super=${_rest##* }
         printf "left %s %s %s\n" "$_mp" "${_opts%%,*}" "${_super%%,*}"
     done < /proc/self/mountinfo
+}
+# fake_proc < LIST: hides the real /proc under a tmpfs whose mounts file is LIST, made-up
+# mount points that do not exist: each one umount-all tries fails with ENOENT and is named in
+# a warning, in the order tried. The real proc stays reachable as /proc/self (a sanitizer
+# runtime reads its options and maps there); the leak checker, which needs /proc/PID, is off.
+fake_proc() {
+    mount -t proc keeltest-proc /realproc && mount -t tmpfs keeltest-fake /proc &&
+        ln -s /realproc/self /proc/self && cat > /proc/mounts || exit 93
+    export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 }
 '
 
@@ -136,12 +145,6 @@ umount-all: warning: unable to umount /a: Invalid argument
 umount-all: warning: unable to umount /: Invalid argument" ]
 }
 
-# fake_mounts: after the safety check, hide the real /proc under a tmpfs holding a made-up
-# /proc/mounts (read from stdin by the caller's printf), whose mount points do not exist: each
-# one umount-all tries fails with ENOENT and is named in a warning, in the order tried.
-# shellcheck disable=SC2016
-FAKE_PROC='{ mount -t tmpfs keeltest-fake /proc && cat > /proc/mounts; }'
-
 @test "skips /run and the first devtmpfs, proc and sysfs; later ones go; escapes decoded" {
     # shellcheck disable=SC2016
     run --separate-stderr in_root '' "
@@ -158,11 +161,15 @@ FAKE_PROC='{ mount -t tmpfs keeltest-fake /proc && cat > /proc/mounts; }'
             'tmpfs /t\\011ab\\134x tmpfs rw 0 0' \\
             'tmpfs /not\\04octal\\9 tmpfs rw 0 0' \\
             '' \\
-            'tmpfs /last tmpfs rw 0 0' | $FAKE_PROC
+            'lonely' \\
+            'tmpfs /end\\04' \\
+            'tmpfs /last tmpfs rw 0 0' > /list
+        fake_proc < /list
         umount-all; echo \"status \$?\""
     [ "$status" -eq 0 ]
-    [ "$output" = "status 8" ]
+    [ "$output" = "status 9" ]
     [ "$stderr" = "umount-all: warning: unable to umount /last: No such file or directory
+umount-all: warning: unable to umount /end\\04: No such file or directory
 umount-all: warning: unable to umount /not\\04octal\\9: No such file or directory
 umount-all: warning: unable to umount /t	ab\\x: No such file or directory
 umount-all: warning: unable to umount /sp ace: No such file or directory
@@ -176,7 +183,8 @@ umount-all: warning: unable to umount /run/user: No such file or directory" ]
     # shellcheck disable=SC2016
     run --separate-stderr in_root '' "
         i=0
-        while [ \$i -lt 150 ]; do echo \"tmpfs /m\$i tmpfs rw 0 0\"; i=\$((i + 1)); done | $FAKE_PROC
+        while [ \$i -lt 150 ]; do echo \"tmpfs /m\$i tmpfs rw 0 0\"; i=\$((i + 1)); done > /list
+        fake_proc < /list
         umount-all; echo \"status \$?\""
     [ "$status" -eq 0 ]
     [ "$output" = "status 99" ]
@@ -185,10 +193,11 @@ umount-all: warning: unable to umount /run/user: No such file or directory" ]
 }
 
 @test "an empty /proc/mounts: nothing to do, exit 0; none at all: 111" {
-    run --separate-stderr in_root '' ": | $FAKE_PROC; umount-all; echo \"status \$?\""
+    run --separate-stderr in_root '' 'fake_proc < /dev/null; umount-all; echo "status $?"'
     [ "$output" = "status 0" ]
     [ -z "$stderr" ]
-    run --separate-stderr in_root '' "mount -t tmpfs keeltest-fake /proc; umount-all; echo \"status \$?\""
+    run --separate-stderr in_root '' 'fake_proc < /dev/null; rm /proc/mounts
+        umount-all; echo "status $?"'
     [ "$output" = "status 111" ]
     [ "$stderr" = "umount-all: fatal: unable to read /proc/mounts: No such file or directory" ]
 }
