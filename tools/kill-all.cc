@@ -22,7 +22,7 @@ constexpr std::string_view usage = "kill-all [ -t grace_ms ] [ -k ] [ -s ]";
 constexpr int shielded[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGPIPE, SIGTSTP, SIGTTIN, SIGTTOU};
 
 // One round: sync first if asked, then kill(-1, sig). False (with a warning) if it failed.
-bool round(int sig, bool do_sync) noexcept
+bool send_round(int sig, bool do_sync) noexcept
 {
     if (do_sync) sync();
     if (keel::init::kill_all(sig)) return true;
@@ -54,10 +54,10 @@ int main(int argc, char** argv)
     for (int sig : shielded) signal(sig, SIG_IGN);
     bool ok = true;
     if (!kill_only) {
-        ok = round(SIGTERM, do_sync) && ok;
-        ok = round(SIGCONT, false) && ok;
+        ok = send_round(SIGTERM, do_sync) && ok;
+        ok = send_round(SIGCONT, false) && ok;
         keel::init::sleep_ms(grace);
     }
-    ok = round(SIGKILL, do_sync) && ok;
+    ok = send_round(SIGKILL, do_sync) && ok;
     return ok ? 0 : 1;
 }
