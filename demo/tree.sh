@@ -1,19 +1,23 @@
 #!/bin/sh
-# keel demo: a real supervision tree. svscan runs as pid 1 of a private PID (and mount)
-# namespace over a temporary scan directory with three services: a ticker whose output goes
-# through a logger, a service that reports readiness, and one that crash-loops. It shows the
-# tree with svtree, kills every process but pid 1 (kill -9 -1, inside the namespace), shows the
-# tree rebuilt with new pids, and stops it cleanly.
+# keel demo: a whole boot, as a container would run it. init-maker builds a container-mode boot
+# directory from keel's skeleton; its bin/init boots as pid 1 of a private PID and mount
+# namespace: stage 1 puts a fresh tmpfs on the namespace's /run, starts the catch-all logger
+# and svscan, and rc.init links three example services (a ticker with its own logger, a service
+# that reports readiness, one that crash-loops). The demo shows the tree with svtree, kills
+# every process but pid 1 (kill -9 -1, inside the namespace) and shows the tree rebuilt, then
+# writes an exit code and runs halt: rc.shutdown, shutdownd and stage 4 take everything down
+# and the namespace's init exits with that code.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 bin=$top/bin
 export PATH="$bin:$PATH" KEEL_BINDIR="$bin"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/keel-demo.XXXXXX")
 chmod 755 "$tmp"
-scan=$tmp/service
 holder=
+init_pid=
 
 cleanup() {
+    [ -n "$init_pid" ] && kill -9 "$init_pid" 2>/dev/null
     [ -n "$holder" ] && kill -9 "$holder" 2>/dev/null
     rm -rf "$tmp"
 }
@@ -32,111 +36,125 @@ wait_until() {
     done
 }
 
-# --- The services ---------------------------------------------------------------------------
-mkdir -p "$scan/ticker/log" "$scan/ready" "$scan/crashy" "$scan/.s6-svscan"
-cat > "$scan/ticker/run" <<'EOF'
+# --- Where it can run -----------------------------------------------------------------------
+# bin/init must be pid 1: root gets a PID and mount namespace; others a user namespace too,
+# where the kernel allows it.
+ns= enter= asroot=
+why="no PID namespace available here"
+if [ -n "${KEEL_DEMO_NO_NS:-}" ]; then
+    why="KEEL_DEMO_NO_NS is set"
+elif [ "$(id -u)" = 0 ]; then
+    if unshare --pid --fork --mount --mount-proc true 2>/dev/null; then
+        ns="unshare --pid --fork --mount --mount-proc"; enter="-p -m"
+    fi
+elif unshare --user --map-root-user --pid --fork --mount --mount-proc true 2>/dev/null; then
+    ns="unshare --user --map-root-user --pid --fork --mount --mount-proc"; enter="-U -p -m --preserve-credentials"
+    # init-maker too, so that root (this user, seen from inside) can own the logger's directory.
+    asroot="unshare --user --map-root-user"
+fi
+if [ -z "$ns" ]; then
+    say "the boot demo needs to run bin/init as pid 1 of a PID namespace ($why): nothing to show"
+    echo "(make check runs the same boot in its tests: tests/init-cycle.bats)"
+    exit 0
+fi
+
+# --- The services that rc.init will link into /run/service ----------------------------------
+svc=$tmp/services
+mkdir -p "$svc/ticker/log" "$svc/ready" "$svc/crashy"
+cat > "$svc/ticker/run" <<'EOS'
 #!/bin/sh
 # Prints a numbered tick every half second; its stdout is a pipe to ticker/log.
 i=0
 while :; do i=$((i + 1)); echo "tick $i"; sleep 0.5; done
-EOF
-cat > "$scan/ticker/log/run" <<'EOF'
+EOS
+cat > "$svc/ticker/log/run" <<'EOS'
 #!/bin/sh
 # The ticker's logger: stamps each line (TAI64N) into ./current.
 exec tai64n >> current
-EOF
-cat > "$scan/ready/run" <<'EOF'
+EOS
+cat > "$svc/ready/run" <<'EOS'
 #!/bin/sh
 # Takes a second to get ready, then says so on its notification descriptor (3).
 echo "ready: starting" >&2
 sleep 1
 echo >&3
 exec sleep 100000
-EOF
-echo 3 > "$scan/ready/notification-fd"
-cat > "$scan/crashy/run" <<'EOF'
+EOS
+echo 3 > "$svc/ready/notification-fd"
+cat > "$svc/crashy/run" <<'EOS'
 #!/bin/sh
 # Fails a moment after each start: supervise restarts it, at most once a second.
 sleep 0.2
 exit 3
-EOF
-# SIGUSR1 to svscan runs this script, as pid 1's child: the demo's kill -9 -1, done from
-# inside the namespace. It refuses to run anywhere but under a pid 1 that is svscan.
-cat > "$scan/.s6-svscan/SIGUSR1" <<'EOF'
-#!/bin/sh
-[ "$PPID" = 1 ] && [ "$(cat /proc/1/comm)" = svscan ] || { echo "not in the demo namespace" >&2; exit 1; }
-exec kill -9 -1
-EOF
-chmod 755 "$scan/ticker/run" "$scan/ticker/log/run" "$scan/ready/run" "$scan/crashy/run" \
-    "$scan/.s6-svscan/SIGUSR1"
+EOS
+chmod 755 "$svc/ticker/run" "$svc/ticker/log/run" "$svc/ready/run" "$svc/crashy/run"
+
+# --- The boot directory ---------------------------------------------------------------------
+boot=$tmp/boot
+say "init-maker -C: a container-mode boot directory in $boot"
+# Stage 1 hands everything after it PATH and env/ only: both point at this build.
+# shellcheck disable=SC2086
+$asroot init-maker -C -f "$top/skel" -c "$boot" -q 2000 -p "$bin:/usr/bin:/bin" \
+    -e KEEL_BINDIR="$bin" -e SERVICES_DIR="$svc" "$boot"
+(cd "$boot" && find . -path ./run-image -prune -o -type f -print | sort | sed 's/^/  /')
+echo "  run-image/: $(cd "$boot/run-image" && find . -mindepth 1 -maxdepth 2 | sort | tr '\n' ' ')"
 
 # --- Boot -----------------------------------------------------------------------------------
-# Root: a PID and mount namespace. Others: a user namespace too, where the kernel allows it.
-# Otherwise (or with KEEL_DEMO_NO_NS set) svscan runs as an ordinary process and the kill -9 -1
-# part is skipped.
-ns=
-why="no PID namespace available here"
-if [ -n "${KEEL_DEMO_NO_NS:-}" ]; then
-    why="KEEL_DEMO_NO_NS is set"
-elif [ "$(id -u)" = 0 ]; then
-    unshare --pid --fork --mount --mount-proc true 2>/dev/null && ns="unshare --pid --fork --mount --mount-proc"
-else
-    unshare --user --map-root-user --pid --fork --mount --mount-proc true 2>/dev/null &&
-        ns="unshare --user --map-root-user --pid --fork --mount --mount-proc"
-fi
-
-if [ -n "$ns" ]; then
-    say "booting: svscan as pid 1 of a new PID namespace ($ns)"
-else
-    say "booting: svscan as an ordinary process ($why: the kill -9 -1 part is skipped, it would hit every process of this user)"
-fi
+say "booting: $boot/bin/init as pid 1 of a new namespace ($ns)"
 # shellcheck disable=SC2086
-$ns "$bin/svscan" "$scan" </dev/null >"$tmp/tree.log" 2>&1 &
+{ if $ns "$boot/bin/init" </dev/null >"$tmp/console" 2>&1; then echo 0; else echo $?; fi > "$tmp/status"; } &
 holder=$!
-if [ -n "$ns" ]; then
-    wait_until 5 pgrep -P "$holder"
-    svscan_pid=$(pgrep -P "$holder")
-else
-    svscan_pid=$holder
-fi
-wait_until 5 test -p "$scan/.s6-svscan/control"
+# The holder subshell runs unshare, whose child is the namespace's init.
+find_init() {
+    u=$(pgrep -P "$holder" | head -n 1) && [ -n "$u" ] &&
+        init_pid=$(pgrep -P "$u" | head -n 1) && [ -n "$init_pid" ]
+}
+wait_until 5 find_init || { echo "bin/init did not start:"; cat "$tmp/console"; exit 1; }
+
+# in_ns 'SH COMMANDS': run them inside the namespace, and only there.
+in_ns() {
+    # shellcheck disable=SC2086
+    nsenter -t "$init_pid" $enter -- sh -c '
+        [ "$(readlink /proc/self/ns/pid)" != "$1" ] || { echo "not in the demo namespace" >&2; exit 90; }
+        [ "$(cat /proc/1/comm)" = svscan ] || { echo "pid 1 is not svscan" >&2; exit 91; }
+        shift; eval "$1"' sh "$(readlink /proc/self/ns/pid)" "$1"
+}
 
 ready_all() {
-    [ "$(svstat -o up "$scan/ticker")" = true ] && [ "$(svstat -o up "$scan/ticker/log")" = true ] &&
-        [ "$(svstat -o ready "$scan/ready")" = true ] && svok "$scan/crashy"
+    in_ns 'S=/run/service
+           [ "$(svstat -o up $S/ticker)" = true ] && [ "$(svstat -o up $S/ticker/log)" = true ] &&
+           [ "$(svstat -o ready $S/ready)" = true ] && svok $S/crashy &&
+           [ "$(svstat -o up $S/s6-linux-init-shutdownd)" = true ]'
 }
-wait_until 10 ready_all || { echo "the tree did not come up:"; cat "$tmp/tree.log"; exit 1; }
+wait_until 15 ready_all || { echo "the tree did not come up:"; cat "$tmp/console"; exit 1; }
 sleep 1 # a little history: ticks in the log, a few crashes
 
-say "svtree $scan (crashy is caught between two restarts: svtree exits 1 while a wanted service is down)"
-svtree "$scan" || echo "(svtree exit status $?: not every wanted service is up)"
+say "svtree /run/service, inside (the early services s6-svscan-log and s6-linux-init-shutdownd came from the run-image; crashy is caught between two restarts)"
+in_ns 'svtree /run/service' || true
 
-say "svdt $scan/crashy: its deaths so far; supervise waits a second between two starts"
-svdt "$scan/crashy" | tai64nlocal | tail -n 4
+say "the catch-all logger's /run/uncaught-logs/current: stage 2 (rc.init) wrote there"
+in_ns 'tai64nlocal < /run/uncaught-logs/current | tail -n 5'
 
-pids() { for s in ticker ticker/log ready; do svstat -o pid "$scan/$s"; done | tr '\n' ' '; }
-if [ -n "$ns" ]; then
-    before=$(pids)
-    say "kill -9 -1 inside the namespace: every process but pid 1 dies (pids before: $before)"
-    kill -USR1 "$svscan_pid"
-    rebuilt() {
-        after=$(pids)
-        for p in $after; do case " $before " in *" $p "*) return 1 ;; esac; done
-        ready_all
-    }
-    wait_until 10 rebuilt || { echo "the tree was not rebuilt"; svtree "$scan"; exit 1; }
-    say "svtree $scan after the massacre: the tree rebuilt itself, with new pids ($(pids))"
-    svtree "$scan" || true
-fi
+pids() { in_ns 'for s in ticker ticker/log ready s6-linux-init-shutdownd s6-svscan-log; do svstat -o pid /run/service/$s; done' | tr '\n' ' '; }
+before=$(pids)
+say "kill -9 -1 inside the namespace: every process but pid 1 dies (pids before: $before)"
+in_ns 'kill -9 -1' || true
+rebuilt() {
+    after=$(pids)
+    for p in $after; do case " $before " in *" $p "*) return 1 ;; esac; done
+    ready_all
+}
+wait_until 15 rebuilt || { echo "the tree was not rebuilt"; in_ns 'svtree /run/service'; exit 1; }
+say "svtree after the massacre: the tree rebuilt itself, with new pids ($(pids))"
+in_ns 'svtree /run/service' || true
 
-say "the ticker's log (the last lines): its numbering starts again where the ticker was killed; the logger was killed too, and the pipe svscan holds kept every line in between"
-tai64nlocal < "$scan/ticker/log/current" | tail -n 4
+say "the ticker's log (the last lines): the pipe svscan holds kept every line across the kill"
+in_ns 'tai64nlocal < /run/service/ticker/log/current | tail -n 3'
 
-say "stopping the tree: svscanctl -t (services down, loggers drain, svscan exits)"
-svscanctl -t "$scan"
-wait "$holder"
-holder=
-for s in ticker ticker/log ready crashy; do
-    if svok "$scan/$s" 2>/dev/null; then echo "$s is still supervised!"; exit 1; fi
-done
-echo "the tree stopped cleanly: no supervisor left, svscan exited"
+say "echo 3 > /run/s6-linux-init-container-results/exitcode; halt"
+in_ns "echo 3 > /run/s6-linux-init-container-results/exitcode && $boot/bin/halt"
+wait_until 30 test -s "$tmp/status" || { echo "the namespace did not end"; cat "$tmp/console"; exit 1; }
+wait "$holder" || true
+holder= init_pid=
+echo "rc.shutdown took the services down, shutdownd killed the rest and ran stage 4;"
+echo "the namespace's init exited with status $(cat "$tmp/status")"

@@ -455,6 +455,19 @@ in_private_run() {
     [ ! -e "$T/d/run-image/uncaught-logs" ]
 }
 
+@test "init-maker as a user who is not root: the tree is the user's, uncaught-logs too with -u" {
+    need_root
+    chmod 1777 "$T"
+    run setuidgid nobody init-maker -u nobody -f "$KEEL_ROOT/skel" "$T/d"
+    [ "$status" -eq 0 ]
+    [ -z "$(find "$T/d" ! -user nobody)" ]
+    [ "$(stat -c '%a %U' "$T/d/run-image/uncaught-logs")" = "2750 nobody" ]
+    # The logger's directory cannot be given to root by someone else: nothing is left behind.
+    expect_fail 111 "init-maker: fatal: unable to chown $T/e/run-image/uncaught-logs: Operation not permitted" \
+        setuidgid nobody init-maker -f "$KEEL_ROOT/skel" "$T/e"
+    [ ! -e "$T/e" ]
+}
+
 @test "init-maker: DIR must not exist, and is left alone if it does" {
     mkdir "$T/d"
     echo keep > "$T/d/file"
@@ -505,7 +518,8 @@ in_private_run() {
         SERVICES_DIR=/nonexistent "$1" default sh -c "echo cmd \"\$0\"; exit 5" "a b" &&
         cat $r/exitcode' sh "$T/c/scripts/rc.init"
     [ "$status" -eq 0 ]
-    [ "$output" = "cmd a b
+    [ "$output" = "rc.init: stage 2 (runlevel default), services from /nonexistent
+cmd a b
 5" ]
     calls_are init-hpr -nh --
     # Without a command, it returns and the container stays up.

@@ -176,13 +176,16 @@ class Tree {
 public:
     Tree(int dirfd, const Options& o) noexcept : dfd_(dirfd), o_(o) {}
 
-    void dir(const char* rel, mode_t mode = 0755, uid_t uid = 0, gid_t gid = 0) noexcept
+    // A directory owned by whoever runs init-maker, or by uid:gid when given (uncaught-logs).
+    static constexpr uid_t any_uid = static_cast<uid_t>(-1);
+    void dir(const char* rel, mode_t mode = 0755, uid_t uid = any_uid, gid_t gid = 0) noexcept
     {
         if (mkdirat(dfd_, rel, mode) < 0) fail("unable to mkdir ", made, "/", rel);
         struct stat st;
         if (fstatat(dfd_, rel, &st, AT_SYMLINK_NOFOLLOW) < 0) fail("unable to stat ", made, "/", rel);
         // chown only when needed, so that a non-root user can make a tree for himself.
-        if ((st.st_uid != uid || st.st_gid != gid) && fchownat(dfd_, rel, uid, gid, 0) < 0)
+        if (uid != any_uid && (st.st_uid != uid || st.st_gid != gid)
+            && fchownat(dfd_, rel, uid, gid, 0) < 0)
             fail("unable to chown ", made, "/", rel);
         // mkdir(2) ignores the setgid bit, and chown may clear it.
         if ((mode & 07000) && fchmodat(dfd_, rel, mode, 0) < 0)
