@@ -6,6 +6,7 @@
 #include "keel/fd.h"
 #include "keel/init.h"
 #include "keel/loop.h"
+#include "keel/notify.h"
 #include "keel/num.h"
 #include "keel/opt.h"
 #include "keel/path.h"
@@ -163,18 +164,6 @@ void loop(int listener) noexcept
     }
 }
 
-int fd_arg(const char* arg)
-{
-    unsigned fd = 0;
-    if (!keel::scan_number(std::string_view(arg), fd)) keel::die_usage(usage);
-    if (fd < 3) keel::die(keel::exit_usage, "notification fd must be 3 or more");
-    if (fd > INT_MAX || !keel::fd_is_open(static_cast<int>(fd))) {
-        if (fd > INT_MAX) errno = EBADF;
-        keel::die_sys(keel::exit_usage, "invalid notification fd");
-    }
-    return static_cast<int>(fd);
-}
-
 } // namespace
 
 int main(int argc, char** argv)
@@ -184,7 +173,7 @@ int main(int argc, char** argv)
     int notif = -1;
     for (int o; (o = opts.next());) {
         switch (o) {
-        case 'd': notif = fd_arg(opts.arg()); break;
+        case 'd': notif = keel::xfd_arg(opts.arg(), usage, "notification fd"); break;
         case 'c': S.basedir = opts.arg(); break;
         case 't': {
             std::uint32_t t = 0;
@@ -214,10 +203,7 @@ int main(int argc, char** argv)
     }
     struct stat mine;
     if (lstat(path, &mine) < 0) mine.st_ino = 0;
-    if (notif >= 0) {
-        (void)keel::write_all(notif, "\n");
-        keel::close_fd(notif);
-    }
+    if (notif >= 0) (void)keel::notify_ready(notif);
 
     loop(listener.get());
 

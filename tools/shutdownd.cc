@@ -9,11 +9,13 @@
 #include "keel/fd.h"
 #include "keel/init.h"
 #include "keel/loop.h"
+#include "keel/notify.h"
 #include "keel/num.h"
 #include "keel/opt.h"
 #include "keel/path.h"
 #include "keel/proc.h"
 #include "keel/progpath.h"
+#include "keel/shword.h"
 #include "keel/svcontrol.h"
 
 #include <cerrno>
@@ -152,23 +154,11 @@ void run_rc_shutdown(const Config& cfg) noexcept
 
 // --- Stage 4 --------------------------------------------------------------------------------
 
-// Appends s to w as one sh word: as is when it only holds safe characters, else single-quoted.
-bool put_word(keel::Writer& w, std::string_view s) noexcept
-{
-    constexpr std::string_view safe = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                      "0123456789/._+-,:@%=";
-    if (!s.empty() && s.find_first_not_of(safe) == std::string_view::npos) return w.put(s);
-    if (!w.put('\'')) return false;
-    for (const char c : s)
-        if (!(c == '\'' ? w.put("'\\''") : w.put(c))) return false;
-    return w.put('\'');
-}
-
 // The absolute path of keel program name, as one sh word.
 bool put_program(keel::Writer& w, const char* name) noexcept
 {
     keel::PathBuf<PATH_MAX> path;
-    return keel::program_path(path, name) && put_word(w, path.view());
+    return keel::program_path(path, name) && keel::put_sh_word(w, path.view());
 }
 
 bool write_stage4_text(keel::Writer& w, const Config& cfg, char what) noexcept
@@ -183,10 +173,10 @@ bool write_stage4_text(keel::Writer& w, const Config& cfg, char what) noexcept
             ok = w.put("# The catch-all logger: down and gone once it has read everything.\n")
                  && put_program(w, "svc") && w.put(" -Oxc -- ")
                  && logger.set(ki::scandir, "/", ki::logger_service)
-                 && put_word(w, logger.view()) && w.put(" &\n");
+                 && keel::put_sh_word(w, logger.view()) && w.put(" &\n");
         }
         return ok && w.put("# pid 1 runs .s6-svscan/finish, which reads the haltcode.\nexec ")
-               && put_program(w, "svscanctl") && w.put(" -b -- ") && put_word(w, ki::scandir)
+               && put_program(w, "svscanctl") && w.put(" -b -- ") && keel::put_sh_word(w, ki::scandir)
                && w.put("\n");
     }
     keel::PathBuf<PATH_MAX> final_script;
@@ -197,8 +187,8 @@ bool write_stage4_text(keel::Writer& w, const Config& cfg, char what) noexcept
                     "# systems, run the last user script, then halt, power off or reboot.\n"
                     "cd /\n")
            && put_program(w, "umount-all") && w.put("\n[ -x ")
-           && put_word(w, final_script.view()) && w.put(" ] && ")
-           && put_word(w, final_script.view()) && w.put("\nexec ")
+           && keel::put_sh_word(w, final_script.view()) && w.put(" ] && ")
+           && keel::put_sh_word(w, final_script.view()) && w.put("\nexec ")
            && put_program(w, "halt-final") && w.put(std::string_view(flag, sizeof flag));
 }
 
@@ -315,18 +305,6 @@ void kill_everything(const Config& cfg) noexcept
 
 // --- Options --------------------------------------------------------------------------------
 
-int notif_arg(const char* arg) noexcept
-{
-    unsigned fd = 0;
-    if (!keel::scan_number(std::string_view(arg), fd)) keel::die_usage(usage);
-    if (fd < 3) keel::die(keel::exit_usage, "notification fd must be 3 or more");
-    if (fd > INT_MAX || !keel::fd_is_open(static_cast<int>(fd))) {
-        if (fd > INT_MAX) errno = EBADF;
-        keel::die_sys(keel::exit_usage, "invalid notification fd");
-    }
-    return static_cast<int>(fd);
-}
-
 } // namespace
 
 int main(int argc, char** argv)
@@ -337,7 +315,7 @@ int main(int argc, char** argv)
     keel::OptParser opts(argc, argv, "d:c:g:CB");
     while (int c = opts.next()) {
         switch (c) {
-        case 'd': notif = notif_arg(opts.arg()); break;
+        case 'd': notif = keel::xfd_arg(opts.arg(), usage, "notification fd"); break;
         case 'c': cfg.basedir = opts.arg(); break;
         case 'g':
             if (!keel::scan_number(std::string_view(opts.arg()), cfg.grace_ms))
@@ -368,10 +346,7 @@ int main(int argc, char** argv)
     keel::Fd wr = keel::open_file(fifo_name, O_WRONLY | O_NONBLOCK);
     if (!wr) keel::die_sys(keel::exit_sys, "unable to open ", fifo_name, " for writing");
     if (signal(SIGPIPE, SIG_IGN) == SIG_ERR) keel::die_sys(keel::exit_sys, "unable to ignore SIGPIPE");
-    if (notif >= 0) {
-        (void)keel::write_all(notif, "\n");
-        keel::close_fd(notif);
-    }
+    if (notif >= 0) (void)keel::notify_ready(notif);
 
     keel::BufReader<64> in(rd.get());
     Pending p;

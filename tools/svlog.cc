@@ -10,6 +10,7 @@
 #include "keel/logdir.h"
 #include "keel/logscript.h"
 #include "keel/loop.h"
+#include "keel/notify.h"
 #include "keel/num.h"
 #include "keel/opt.h"
 #include "keel/path.h"
@@ -489,9 +490,8 @@ void start(Log& g)
         if (!d->open(cfgs[i], 0666 & ~mask, queue_size)) say_step(*d, true);
     }
     if (g.o.notif >= 0) {
-        if (!keel::write_all(g.o.notif, "\n", 1) && g.o.verbosity)
+        if (!keel::notify_ready(g.o.notif) && g.o.verbosity)
             keel::warn_sys("unable to write readiness notification");
-        keel::close_fd(g.o.notif);
     }
     // Descriptors 3 to 5 stay taken, so that a processor's fds 4 and 5 never land on the
     // pipe that spawning it uses (see Logdir::work).
@@ -597,13 +597,7 @@ int main(int argc, char** argv)
     keel::OptParser opts(argc, argv, "d:qvbpl:t:");
     while (int c = opts.next()) {
         switch (c) {
-        case 'd': {
-            unsigned fd;
-            if (!keel::scan_number(std::string_view(opts.arg()), fd) || fd > INT32_MAX)
-                keel::die_usage(usage);
-            g.o.notif = static_cast<int>(fd);
-            break;
-        }
+        case 'd': g.o.notif = keel::xfd_arg(opts.arg(), usage, "notification fd"); break;
         case 'q': if (g.o.verbosity) --g.o.verbosity; break;
         case 'v': ++g.o.verbosity; break;
         case 'b': g.o.block = true; break;
@@ -623,11 +617,6 @@ int main(int argc, char** argv)
     argv += opts.index();
     if (argc < 1) keel::die_usage(usage);
     if (g.o.linelimit && g.o.linelimit < min_linelimit) g.o.linelimit = min_linelimit;
-    if (g.o.notif >= 0) {
-        if (g.o.notif < 3) keel::die(keel::exit_usage, "notification fd must be 3 or more");
-        if (!keel::fd_is_open(g.o.notif))
-            keel::die_sys(keel::exit_usage, "invalid notification fd");
-    }
     if (!keel::open_std())
         keel::die_sys(keel::exit_sys, "unable to ensure stdin/stdout/stderr are open");
     parse_script(g, argc, argv);

@@ -8,6 +8,7 @@
 #include "keel/err.h"
 #include "keel/fd.h"
 #include "keel/loop.h"
+#include "keel/notify.h"
 #include "keel/num.h"
 #include "keel/opt.h"
 #include "keel/path.h"
@@ -704,18 +705,6 @@ unsigned number_arg(const char* arg)
     return v;
 }
 
-// -d and -X: a descriptor above 2 that is open.
-int fd_arg(const char* arg, const char* what, const char* invalid)
-{
-    const unsigned fd = number_arg(arg);
-    if (fd < 3) keel::die(keel::exit_usage, what, " must be 3 or more");
-    if (fd > INT_MAX || !keel::fd_is_open(static_cast<int>(fd))) {
-        if (fd > INT_MAX) errno = EBADF;
-        keel::die_sys(keel::exit_usage, invalid);
-    }
-    return static_cast<int>(fd);
-}
-
 constexpr std::array<keel::LongOpt, 5> long_opts{{
     {"services-max", 'C', true},
     {"name-max", 'L', true},
@@ -738,10 +727,10 @@ int main(int argc, char** argv)
         case 'L': S.name_max = clamp(number_arg(opts.arg()), min_name_max, max_name_max); break;
         case 't': S.rescan_ms = number_arg(opts.arg()); break;
         case 'd':
-            notif = fd_arg(opts.arg(), "notification fd", "invalid notification fd");
+            notif = keel::xfd_arg(opts.arg(), usage, "notification fd");
             break;
         case 'X':
-            S.console = fd_arg(opts.arg(), "console holder fd", "invalid console holder fd");
+            S.console = keel::xfd_arg(opts.arg(), usage, "console holder fd");
             break;
         case 's':
         case 'S': break; // s6 2.11: signals are diverted whenever a script is there
@@ -769,10 +758,7 @@ int main(int argc, char** argv)
     if (!sigs.open(trapped)) keel::die_sys(keel::exit_sys, "unable to trap signals");
     make_tables();
     remove_dangling();
-    if (notif >= 0) {
-        (void)keel::write_all(notif, "\n");
-        keel::close_fd(notif);
-    }
+    if (notif >= 0) (void)keel::notify_ready(notif);
 
     // From here on svscan must not die: it retries what fails, or hands over to crash.
     for (;;) {
