@@ -414,6 +414,9 @@ int main(int argc, char** argv)
     // Step 15.
     if (!open_on(0, "/dev/null", O_RDONLY)) fatal("unable to open /dev/null");
     setsid();
+    // While stderr is still the console: a warning written to the FIFO now, before the
+    // logger reads it, would be lost (EPIPE: the FIFO has no reader yet).
+    if (!O.container) trap_keyboard();
     keel::NumText fdtext;
     const char* fdopt;
     if (!O.no_logger) {
@@ -429,7 +432,6 @@ int main(int argc, char** argv)
         fdtext = keel::fmt_number(ready_wr.release());
     }
     fdtext.buf[fdtext.len] = 0;
-    if (!O.container) trap_keyboard();
 
     // Step 16.
     char* args[] = {const_cast<char*>(svscan.c_str()), const_cast<char*>(fdopt), fdtext.buf,
