@@ -302,6 +302,11 @@ stop() { ns_stop "$T/$1"; }
     KEEL_BINDIR=$T/nobin expect_fail 111 \
         "stage1: fatal: unable to exec $T/nobin/svscan: No such file or directory" \
         as_pid1 "$KEEL_BIN/stage1" -c "$T/base" -C -B
+    # With a logger too: the message goes to the console, not to the FIFO nobody reads yet.
+    make_base "$T/b3"
+    KEEL_BINDIR=$T/nobin expect_fail 111 \
+        "stage1: fatal: unable to exec $T/nobin/svscan: No such file or directory" \
+        as_pid1 "$KEEL_BIN/stage1" -c "$T/b3" -C
 }
 
 @test "stage1 -d: mounts a devtmpfs and falls back to /dev/null without a console" {

@@ -419,8 +419,9 @@ int main(int argc, char** argv)
     if (!O.container) trap_keyboard();
     keel::NumText fdtext;
     const char* fdopt;
+    int holder = -1;
     if (!O.no_logger) {
-        const int holder = fcntl(2, F_DUPFD, 3);
+        holder = fcntl(2, F_DUPFD, 3);
         if (holder < 0 || !keel::fd_copy(2, 1)) fatal("unable to redirect the console");
         fdopt = "-X";
         fdtext = keel::fmt_number(holder);
@@ -437,5 +438,7 @@ int main(int argc, char** argv)
     char* args[] = {const_cast<char*>(svscan.c_str()), const_cast<char*>(fdopt), fdtext.buf,
                     const_cast<char*>("--"), const_cast<char*>(keel::init::scandir), nullptr};
     execve(args[0], args, environ);
+    // Nobody reads the FIFO yet: say it on the console.
+    if (holder >= 0) (void)keel::fd_copy(2, holder);
     fatal("unable to exec ", svscan.view());
 }
