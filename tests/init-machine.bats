@@ -269,6 +269,13 @@ stage1: warning: unable to trap ctrl-alt-del: Invalid argument" ]
         'runlevel: no service manager is set up; edit /boot/scripts/runlevel to switch to runlevel 0'
 }
 
+@test "machine: shutdown -h now (the bin/shutdown link) halts, without a wtmp record" {
+    need_root
+    boot_up
+    # init-shutdown writes no wtmp record; its wall message finds nobody logged in.
+    shut_down '/boot/bin/shutdown -h now' 130 h no
+}
+
 @test "machine: the root builder refuses to boot with a mount that is not the test's (92)" {
     need_root
     make_boot
