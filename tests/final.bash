@@ -40,7 +40,7 @@ in_ns() {
 
 # ROOT_COPY defines root_copy PROG [DEST]: copies PROG to $R/DEST (default: the same path), and
 # every library that ldd lists for it to the same path under $R.
-# shellcheck disable=SC2016
+# shellcheck disable=SC2016,SC2034
 ROOT_COPY='
 root_copy_file() { mkdir -p "$R${2%/*}"; cp -L "$1" "$R$2"; }
 root_copy() {
@@ -54,7 +54,7 @@ root_copy() {
 # ROOT_PIVOT: pivot_root into $R, detach the old root, and refuse (exit 92) unless every mount
 # left is a test tmpfs (source keeltest-*, or a bind of one) or a test proc (keeltest-proc),
 # with exactly one root. PATH is /bin afterwards.
-# shellcheck disable=SC2016
+# shellcheck disable=SC2016,SC2034
 ROOT_PIVOT='
 mkdir -p "$R/old"
 cd "$R"

@@ -130,6 +130,7 @@ boot() {
 
 # inside 'SH COMMANDS': runs them in the namespace's root, after checking that it is not the
 # host's PID namespace and that its pid 1 is svscan (exit 90/91 and nothing run otherwise).
+# shellcheck disable=SC2016
 inside() {
     nsenter -t "$(cat "$T/init.pid")" -p -m -r -- /bin/sh -c '
         cd / && export PATH=/keel/bin:/bin KEEL_BINDIR=/keel/bin
@@ -138,12 +139,14 @@ inside() {
         shift; eval "$1"' sh "$HOST_PIDNS" "$1"
 }
 
+# shellcheck disable=SC2016
 all_up() {
     inside 'for s in ticker waiter s6-linux-init-shutdownd s6-svscan-log s6-linux-init-runleveld; do
                 [ "$(svstat -o up /run/service/$s)" = true ] || exit 1
             done' 2>/dev/null
 }
 
+# shellcheck disable=SC2016
 pids_of() {
     inside 'for s in ticker waiter s6-linux-init-shutdownd s6-svscan-log s6-linux-init-runleveld; do
                 svstat -o pid /run/service/$s; done' | tr '\n' ' '
@@ -151,12 +154,10 @@ pids_of() {
 
 ended() { [ -s "$T/init.status" ]; }
 
-# wait_end SECONDS: the namespace's init is gone; its status is in $end_status, the console's
-# text in $console.
+# wait_end SECONDS: the namespace's init is gone; its status is in $end_status.
 wait_end() {
     wait_for "$1" ended || { cat "$T/console" "$T/ns.out" >&2; return 1; }
     end_status=$(cat "$T/init.status")
-    console=$(cat "$T/console")
 }
 
 # after_test: the console from the line the test wrote (test: WHAT) on.
@@ -214,6 +215,7 @@ boot_up() {
 @test "machine: boots with the test's mounts; banner and Ctrl-Alt-Del warning on the console" {
     need_root
     boot_up
+    # shellcheck disable=SC2016
     [ "$(inside 'while read -r _ _ _ _ mp _; do printf "%s " "$mp"; done < /proc/self/mountinfo')" = \
         "/ /proc /data /data/shared /proc2 /run " ]
     # stage 1: its banner; no /dev/tty0 here, so no word about it; reboot(RB_DISABLE_CAD)
