@@ -32,3 +32,45 @@ in_ns() {
     # shellcheck disable=SC2016
     in_ns_sh '"$@"' "$@"
 }
+
+# --- A root of the test's own -----------------------------------------------------------------
+# umount-all remounts file systems read-only, which changes them even from a private mount
+# namespace: it runs only after pivot_root into a tmpfs root where every mount is the test's.
+# Both strings are pieces of an in_ns_sh script that sets R (the new root's path) first.
+
+# ROOT_COPY defines root_copy PROG [DEST]: copies PROG to $R/DEST (default: the same path), and
+# every library that ldd lists for it to the same path under $R.
+# shellcheck disable=SC2016,SC2034
+ROOT_COPY='
+root_copy_file() { mkdir -p "$R${2%/*}"; cp -L "$1" "$R$2"; }
+root_copy() {
+    root_copy_file "$1" "${2:-$1}"
+    for _lib in $(ldd "$1" | awk '\''$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'\''); do
+        [ -e "$R$_lib" ] || root_copy_file "$_lib" "$_lib"
+    done
+}
+'
+
+# ROOT_PIVOT: pivot_root into $R, detach the old root, and refuse (exit 92) unless every mount
+# left is a test tmpfs (source keeltest-*, or a bind of one) or a test proc (keeltest-proc),
+# with exactly one root. PATH is /bin afterwards.
+# shellcheck disable=SC2016,SC2034
+ROOT_PIVOT='
+mkdir -p "$R/old"
+cd "$R"
+pivot_root . old
+cd /
+umount -l /old
+set +e
+export PATH=/bin
+_roots=0
+while read -r _id _parent _dev _root _mp _opts _rest; do
+    set -- ${_rest#*- }
+    case "$1:$2" in
+        tmpfs:keeltest-*|proc:keeltest-proc) ;;
+        *) printf "foreign mount: %s %s %s\n" "$_mp" "$1" "$2" >&2; exit 92 ;;
+    esac
+    [ "$_mp" != / ] || _roots=$((_roots + 1))
+done < /proc/self/mountinfo
+[ "$_roots" = 1 ] || { echo "no test root" >&2; exit 92; }
+'

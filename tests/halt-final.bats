@@ -65,3 +65,65 @@ load final
         expect_fail 100 "halt-final: usage: $(usage_of halt-final)" in_ns halt-final $args
     done
 }
+
+# pty_run CMD...: runs CMD with a new pseudo-terminal as its stdin, stdout and stderr (and
+# controlling terminal); prints what it wrote there, and exits as it did (128+n if killed).
+pty_run() {
+    python3 -c '
+import os, pty, signal, sys
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp(sys.argv[1], sys.argv[1:])
+out = b""
+while True:
+    try:
+        d = os.read(fd, 4096)
+    except OSError:
+        break
+    if not d:
+        break
+    out += d
+_, st = os.waitpid(pid, 0)
+sys.stdout.buffer.write(out)
+sys.exit(128 + os.WTERMSIG(st) if os.WIFSIGNALED(st) else os.WEXITSTATUS(st))
+' "$@"
+}
+
+# traced_pid1 CMD...: CMD as pid 1 of a new PID and mount namespace (checked; exit 90
+# otherwise), with a private empty /dev (no console of the host's to drain), on a pty, under
+# strace: its ioctl and reboot calls go to $T/trace.
+traced_pid1() {
+    # shellcheck disable=SC2016
+    pty_run strace -f -qq -o "$T/trace" -e trace=ioctl,reboot \
+        unshare --pid --fork --mount --mount-proc sh -c '
+            [ "$(readlink /proc/self/ns/pid)" != "$1" ] && [ "$$" = 1 ] || exit 90
+            mount --make-rprivate / && mount -t tmpfs keeltest-dev /dev || exit 91
+            shift; exec "$@"' sh "$HOST_PIDNS" "$@" 3>&-
+}
+
+# drained_first: the trace shows a tcdrain() (ioctl TCSBRK) on the terminal on stdout, then
+# reboot(2), by the same process.
+drained_first() {
+    local drain reboot
+    drain=$(grep -n 'ioctl(1, TCSBRK, 1)' "$T/trace" | head -1)
+    reboot=$(grep -n 'reboot(LINUX_REBOOT_MAGIC1, ' "$T/trace" | head -1)
+    [ -n "$drain" ] && [ -n "$reboot" ] || { cat "$T/trace" >&2; return 1; }
+    [ "${drain%%:*}" -lt "${reboot%%:*}" ] || { cat "$T/trace" >&2; return 1; }
+    # The same pid (strace -f starts each line with it).
+    drain=${drain#*:}
+    reboot=${reboot#*:}
+    [ "${drain%% *}" = "${reboot%% *}" ]
+}
+
+@test "the console (a terminal on stdout) is drained before reboot(2): halt-final, init-hpr -f" {
+    need_cmd strace
+    need_cmd python3
+    run traced_pid1 halt-final -p
+    [ "$status" -eq 130 ]
+    drained_first
+    grep -q 'LINUX_REBOOT_CMD_POWER_OFF' "$T/trace"
+    run traced_pid1 init-hpr -f -r
+    [ "$status" -eq 129 ]
+    drained_first
+    grep -q 'LINUX_REBOOT_CMD_RESTART' "$T/trace"
+}

@@ -13,45 +13,26 @@ load final
 # new root R, a tmpfs, with sh, cat, ln, rm, mount, umount, unshare, umount-all and their libraries
 # at the same paths, a /dev/null, a proc at R/proc and a tmpfs at R/run.
 # shellcheck disable=SC2016
-ROOT_BUILD='
+ROOT_BUILD="$ROOT_COPY"'
 set -e
 R=$1/root
 mkdir -p "$R"
 mount -t tmpfs -o size=64m,mode=755 keeltest-root "$R"
-copy() { mkdir -p "$R${2%/*}"; cp -L "$1" "$R$2"; }
-for p in /bin/sh /bin/cat /bin/ln /bin/rm /bin/mount /bin/umount /usr/bin/unshare "$2"; do
-    if [ "$p" = "$2" ]; then copy "$p" /bin/umount-all; else copy "$p" "$p"; fi
-    for lib in $(ldd "$p" | awk '\''$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'\''); do
-        copy "$lib" "$lib"
-    done
+for p in /bin/sh /bin/cat /bin/ln /bin/rm /bin/mount /bin/umount /usr/bin/unshare; do
+    root_copy "$p"
 done
-mkdir -p "$R/etc" "$R/dev" "$R/proc" "$R/realproc" "$R/run" "$R/old"
+root_copy "$2" /bin/umount-all
+mkdir -p "$R/etc" "$R/dev" "$R/proc" "$R/realproc" "$R/run"
 cp /etc/ld.so.cache "$R/etc/"
 cp -a /dev/null "$R/dev/"
 mount -t proc keeltest-proc "$R/proc"
 mount -t tmpfs keeltest-run "$R/run"
 '
 
-# Then (after the case's own mounts under R): pivot_root, detach the old root, and refuse
-# (exit 92) unless every mount left is a test tmpfs (source keeltest-*) or the test's proc.
+# Then (after the case's own mounts under R): pivot_root, detach the old root, check the mounts
+# (tests/final.bash), and define the helpers of the scenarios.
 # shellcheck disable=SC2016
-ROOT_ENTER='
-cd "$R"
-pivot_root . old
-cd /
-umount -l /old
-set +e
-export PATH=/bin
-_roots=0
-while read -r _id _parent _dev _root _mp _opts _rest; do
-    set -- ${_rest#*- }
-    case "$1:$2" in
-        tmpfs:keeltest-*|proc:keeltest-proc) ;;
-        *) printf "foreign mount: %s %s %s\n" "$_mp" "$1" "$2" >&2; exit 92 ;;
-    esac
-    [ "$_mp" != / ] || _roots=$((_roots + 1))
-done < /proc/self/mountinfo
-[ "$_roots" = 1 ] || { echo "no test root" >&2; exit 92; }
+ROOT_ENTER="$ROOT_PIVOT"'
 # show_mounts: each mount point left, with its mount flag and its super block flag (rw/ro).
 show_mounts() {
     while read -r _id _parent _dev _root _mp _opts _rest; do

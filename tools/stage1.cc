@@ -414,10 +414,14 @@ int main(int argc, char** argv)
     // Step 15.
     if (!open_on(0, "/dev/null", O_RDONLY)) fatal("unable to open /dev/null");
     setsid();
+    // While stderr is still the console: a warning written to the FIFO now, before the
+    // logger reads it, would be lost (EPIPE: the FIFO has no reader yet).
+    if (!O.container) trap_keyboard();
     keel::NumText fdtext;
     const char* fdopt;
+    int holder = -1;
     if (!O.no_logger) {
-        const int holder = fcntl(2, F_DUPFD, 3);
+        holder = fcntl(2, F_DUPFD, 3);
         if (holder < 0 || !keel::fd_copy(2, 1)) fatal("unable to redirect the console");
         fdopt = "-X";
         fdtext = keel::fmt_number(holder);
@@ -429,11 +433,12 @@ int main(int argc, char** argv)
         fdtext = keel::fmt_number(ready_wr.release());
     }
     fdtext.buf[fdtext.len] = 0;
-    if (!O.container) trap_keyboard();
 
     // Step 16.
     char* args[] = {const_cast<char*>(svscan.c_str()), const_cast<char*>(fdopt), fdtext.buf,
                     const_cast<char*>("--"), const_cast<char*>(keel::init::scandir), nullptr};
     execve(args[0], args, environ);
+    // Nobody reads the FIFO yet: say it on the console.
+    if (holder >= 0) (void)keel::fd_copy(2, holder);
     fatal("unable to exec ", svscan.view());
 }
