@@ -224,6 +224,8 @@ err_has() { grep -qxF -- "$1" "$T/sd.err"; }
     # never run here. Every other program is this build's.
     mkdir "$T/fakebin"
     ln -s "$KEEL_BIN"/* "$T/fakebin/"
+    # The stand-ins replace the links, never the build's programs behind them.
+    rm "$T/fakebin/umount-all" "$T/fakebin/halt-final"
     printf '#!/bin/sh\necho "umount-all $(pwd)" >> %s\n' "$T/marks" > "$T/fakebin/umount-all"
     printf '#!/bin/sh\necho "halt-final $*" >> %s\nexec sleep 100000\n' "$T/marks" \
         > "$T/fakebin/halt-final"
