@@ -169,3 +169,45 @@ wait_end() {
     [ "$end_status" = 130 ]
     grep -q TERM "$T/marks/stubborn"
 }
+
+@test "init cycle: shutdown now without -h/-p/-r runs rc.shutdown and the system stays up" {
+    need_root
+    make_boot
+    boot
+    wait_for 15 all_up
+    inside "$T/boot/bin/shutdown now"
+    wait_for 15 grep -qx 'rc.shutdown ran' "$T/marks/rc.shutdown"
+    # rc.shutdown took the example services down; pid 1, the logger and shutdownd stay.
+    wait_for 15 grep -q '^waiter ' "$T/marks/finish"
+    inside '[ "$(svstat -o up /run/service/s6-linux-init-shutdownd)" = true ] &&
+            [ "$(svstat -o up /run/service/s6-svscan-log)" = true ] &&
+            [ ! -e /run/service/.s6-linux-init-shutdownd ] && [ ! -e "/run/service/s6-linux-init-shutdownd/stage 4" ]'
+    [ ! -s "$T/init.status" ]
+    # And it still shuts down on order.
+    inside "$T/boot/bin/poweroff"
+    wait_end 30
+    [ "$end_status" = 130 ]
+}
+
+# The one test that has to let a minute go by: a scheduled reboot, cancelled, must not happen
+# at its deadline. Run once, in the main build's check (not again under the sanitizers or
+# STATIC, where the same code paths run through the shorter shutdownd tests).
+@test "init cycle: shutdown -r +1 then shutdown -c: nothing happens at the deadline" {
+    need_root
+    case ${KEEL_MAKE_VARS:-} in *SANITIZE=?* | *STATIC=?*) skip "run in the main build's check only" ;; esac
+    make_boot
+    boot
+    wait_for 15 all_up
+    local t0
+    t0=$(now_ms)
+    inside "$T/boot/bin/shutdown -r +1 'reboot in a minute' && $T/boot/bin/shutdown -c 'reboot cancelled'"
+    # Past the deadline (60 s after the order), with a margin: still up, rc.shutdown never ran.
+    past() { [ $(( $(now_ms) - t0 )) -ge 63000 ]; }
+    wait_for 75 past
+    [ ! -s "$T/init.status" ]
+    [ ! -e "$T/marks/rc.shutdown" ]
+    all_up
+    inside "$T/boot/bin/poweroff"
+    wait_end 30
+    [ "$end_status" = 130 ]
+}
