@@ -75,6 +75,14 @@ wait_for() {
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
 is_root() { [ "$(id -u)" = 0 ]; }
+
+# build_is VAR: the build under test was made with VAR set to something (make check SANITIZE=...
+# or STATIC=1; KEEL_MAKE_VARS holds "CXX=... STATIC=... SANITIZE=..."), e.g. to shorten loops.
+build_is() {
+    local v
+    for v in ${KEEL_MAKE_VARS:-}; do case $v in "$1"=?*) return 0 ;; esac; done
+    return 1
+}
 need_root() { is_root || skip "needs root"; }
 
 # need_s6 PROG: skip unless the s6 program PROG (e.g. s6-envdir) is installed.
@@ -350,3 +358,19 @@ ns_stop() {
     kill -9 "$pid" 2>/dev/null || true
     wait_for 5 gone "$pid"
 }
+
+# kill_all_survived: for the boot tests (tests/init-*.bats), whose files define inside (run sh
+# commands in the booted namespace, after checking it is not the host's), all_up and pids_of:
+# kill -9 -1 from inside, then wait until every service is up again, each with a new pid.
+kill_all_survived() {
+    local before after p
+    before=$(pids_of)
+    inside 'kill -9 -1' || true
+    rebuilt() {
+        all_up || return 1
+        after=$(pids_of)
+        for p in $after; do case " $before " in *" $p "*) return 1 ;; esac; done
+    }
+    wait_for 20 rebuilt
+}
+

@@ -94,15 +94,7 @@ wait_end() {
     inside 'cat /run/uncaught-logs/current' > "$T/uncaught"
     grep -q 'rc.init' "$T/uncaught"
     # kill -9 -1 from inside: everything but pid 1 (and the killer) dies, and comes back.
-    local before after p
-    before=$(pids_of)
-    inside 'kill -9 -1' || true
-    rebuilt() {
-        all_up || return 1
-        after=$(pids_of)
-        for p in $after; do case " $before " in *" $p "*) return 1 ;; esac; done
-    }
-    wait_for 20 rebuilt
+    kill_all_survived
     # poweroff: rc.shutdown, services down (their finish scripts run), stage 4, SIGINT.
     inside "$T/boot/bin/poweroff"
     wait_end 30
@@ -194,7 +186,7 @@ wait_end() {
 # STATIC, where the same code paths run through the shorter shutdownd tests).
 @test "init cycle: shutdown -r +1 then shutdown -c: nothing happens at the deadline" {
     need_root
-    case ${KEEL_MAKE_VARS:-} in *SANITIZE=?* | *STATIC=?*) skip "run in the main build's check only" ;; esac
+    ! build_is SANITIZE && ! build_is STATIC || skip "run in the main build's check only"
     make_boot
     boot
     wait_for 15 all_up

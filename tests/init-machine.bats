@@ -233,15 +233,7 @@ stage1: warning: unable to trap ctrl-alt-del: Invalid argument" ]
 @test "machine: services survive kill -9 -1; poweroff: stage 3, stage 4, SIGINT" {
     need_root
     boot_up
-    local before after p
-    before=$(pids_of)
-    inside 'kill -9 -1' || true
-    rebuilt() {
-        all_up || return 1
-        after=$(pids_of)
-        for p in $after; do case " $before " in *" $p "*) return 1 ;; esac; done
-    }
-    wait_for 20 rebuilt
+    kill_all_survived
     shut_down /boot/bin/poweroff 130 p wtmp
 }
 

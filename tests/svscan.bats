@@ -56,10 +56,11 @@ has() { grep -q -- "$2" "$1" 2>/dev/null; }
 # the sanitizers or with static binaries, where the long loops prove nothing new and cost
 # minutes. The main build always runs the full count that the acceptance list asks for.
 rounds() {
-    case ${KEEL_MAKE_VARS:-} in
-    *SANITIZE=?* | *STATIC=?*) echo $(( $1 / 10 > 5 ? $1 / 10 : 5 )) ;;
-    *) echo "$1" ;;
-    esac
+    if build_is SANITIZE || build_is STATIC; then
+        echo $(( $1 / 10 > 5 ? $1 / 10 : 5 ))
+    else
+        echo "$1"
+    fi
 }
 
 @test "svscan: one supervisor per service dir and per log/; .s6-svscan made as s6 does" {
@@ -690,7 +691,7 @@ EOF
 
 @test "svscan: allocates nothing once running" {
     need_cmd strace
-    case ${KEEL_MAKE_VARS:-} in *SANITIZE=?*) skip "the sanitizers allocate on their own" ;; esac
+    ! build_is SANITIZE || skip "the sanitizers allocate on their own"
     for n in 1 2 3; do make_service "$T/s/s$n"; make_logger "$T/s/s$n/log"; done
     start_scan "$T/s"
     wait_for 5 all_up "$T/s" s1 s1/log s2 s2/log s3 s3/log
