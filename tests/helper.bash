@@ -76,6 +76,13 @@ now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
 is_root() { [ "$(id -u)" = 0 ]; }
 
+# drop_sanitizer_noise: a filter for the warnings the sanitizer runtime itself prints when a
+# program starts where /proc is not mounted (it cannot read /proc/self/exe or /proc/self/maps),
+# exactly those lines and nothing else; real sanitizer errors still show and fail the test.
+drop_sanitizer_noise() {
+    grep -Ev '^==[0-9]+==WARNING: (reading executable name failed|ASan is ignoring requested __asan_handle_no_return)|^False positive error reports may follow$|^For details see https://github.com/google/sanitizers/issues/189$' || true
+}
+
 # build_is VAR: the build under test was made with VAR set to something (make check SANITIZE=...
 # or STATIC=1; KEEL_MAKE_VARS holds "CXX=... STATIC=... SANITIZE=..."), e.g. to shorten loops.
 build_is() {
