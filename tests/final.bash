@@ -45,7 +45,7 @@ ROOT_COPY='
 root_copy_file() { mkdir -p "$R${2%/*}"; cp -L "$1" "$R$2"; }
 root_copy() {
     root_copy_file "$1" "${2:-$1}"
-    for _lib in $(ldd "$1" | awk '\''$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'\''); do
+    for _lib in $(ldd "$1" 2>/dev/null | awk '\''$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'\''); do
         [ -e "$R$_lib" ] || root_copy_file "$_lib" "$_lib"
     done
 }
