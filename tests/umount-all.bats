@@ -103,7 +103,9 @@ left /e rw rw" ]
 }
 
 @test "every failure is warned about and counted in the exit status" {
-    # In a user namespace of its own, every mount is locked: each umount fails (EINVAL).
+    # In a user namespace of its own, every mount is locked: each umount fails (EINVAL). The
+    # root refused with EINVAL is remounted read-only instead (an initramfs's rootfs says
+    # EINVAL: tests/vm), which a locked mount refuses too.
     # shellcheck disable=SC2016
     run --separate-stderr in_root '
         mkdir -p "$R/a" "$R/b" "$R/c"
@@ -123,7 +125,7 @@ left /c rw rw" ]
     [ "$stderr" = "umount-all: warning: unable to umount /c: Invalid argument
 umount-all: warning: unable to umount /b: Invalid argument
 umount-all: warning: unable to umount /a: Invalid argument
-umount-all: warning: unable to umount /: Invalid argument" ]
+umount-all: warning: unable to read-only remount /: Operation not permitted" ]
 }
 
 @test "skips /run and the first devtmpfs, proc and sysfs; later ones go; escapes decoded" {

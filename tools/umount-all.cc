@@ -4,8 +4,8 @@
 // instead. Exit status: the number of failures (99 means 99 or more).
 #include "keel/err.h"
 #include "keel/fd.h"
-#include "keel/growbuf.h"
 #include "keel/opt.h"
+#include "keel/slurp.h"
 
 #include <cerrno>
 #include <cstddef>
@@ -20,20 +20,6 @@ constexpr char mounts_file[] = "/proc/mounts";
 
 // So that 100 (usage) and 111 (system) keep their meaning, and 256 failures never exit 0.
 constexpr int max_status = 99;
-
-// Reads the whole of path into buf. False with errno.
-bool slurp(const char* path, keel::GrowBuf& buf) noexcept
-{
-    keel::Fd fd = keel::open_read(path);
-    if (!fd || !buf.init(8192)) return false;
-    for (;;) {
-        if (buf.room() < 4096 && !buf.grow(4096)) return false;
-        const ssize_t n = keel::read_some(fd.get(), buf.reserve(buf.room()), buf.room());
-        if (n < 0) return false;
-        if (n == 0) return true;
-        buf.commit(static_cast<std::size_t>(n));
-    }
-}
 
 bool is_octal(char c) noexcept { return c >= '0' && c <= '7'; }
 
@@ -77,11 +63,13 @@ void prepare_line(char* line, char* end, bool (&first_seen)[3]) noexcept
     if (std::string_view(line) == "/run") *line = '\0';
 }
 
-// Unmounts dir, or remounts it read-only if it is busy. False (with a warning) on failure.
+// Unmounts dir, or remounts it read-only if it is busy, or if it is the root: on a real
+// disk "unmounting" the root fails with EBUSY, but the initramfs's rootfs can never be
+// unmounted and says EINVAL. False (with a warning) on failure.
 bool unmount(const char* dir) noexcept
 {
     if (umount(dir) == 0) return true;
-    if (errno != EBUSY) {
+    if (errno != EBUSY && !(errno == EINVAL && std::string_view(dir) == "/")) {
         keel::warn_sys("unable to umount ", dir);
         return false;
     }
@@ -100,10 +88,13 @@ int main(int argc, char** argv)
 
     // Our own working directory must not keep a file system busy.
     if (chdir("/") < 0) keel::warn_sys("unable to chdir to /");
-    keel::GrowBuf buf;
-    if (!slurp(mounts_file, buf)) keel::die_sys(keel::exit_sys, "unable to read ", mounts_file);
+    keel::Slurp buf;
+    {
+        keel::Fd fd = keel::open_read(mounts_file);
+        if (!fd || !buf.read(fd.get())) keel::die_sys(keel::exit_sys, "unable to read ", mounts_file);
+    }
     // The bytes are ours to rewrite in place (prepare_line).
-    char* const text = const_cast<char*>(buf.data().data());
+    char* const text = buf.data();
     char* const text_end = text + buf.size();
 
     bool first_seen[3] = {};
