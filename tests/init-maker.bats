@@ -493,10 +493,31 @@ in_private_run() {
 
 # --- keel's skeleton ---------------------------------------------------------------------------
 
+@test "init-maker: @KEEL_PROGRAMS@ in a skeleton file becomes where keel's programs are, one sh word" {
+    make_skel
+    # shellcheck disable=SC2016
+    printf '#!/bin/sh\nk=@KEEL_PROGRAMS@\necho "${k}svc" @KEEL_PROGRAMS@@KEEL_PROGRAMS@ @KEEL_PROGRAMS\n' \
+        > "$T/skel/rc.init"
+    KEEL_BINDIR="$T/my bin" init-maker -f "$T/skel" "$T/d"
+    [ "$(sed -n 2p "$T/d/scripts/rc.init")" = "k='$T/my bin/'" ]
+    run "$T/d/scripts/rc.init"
+    [ "$output" = "$T/my bin/svc $T/my bin/$T/my bin/ @KEEL_PROGRAMS" ]
+    # Without KEEL_BINDIR: BINDIR and PROGRAM_PREFIX of this build, as make install puts them.
+    local bindir prefix
+    bindir=$(sed -n 's/.* bindir\[\] = "\(.*\)";/\1/p' "$KEEL_ROOT/build/keel/config.h")
+    prefix=$(sed -n 's/.* program_prefix\[\] = "\(.*\)";/\1/p' "$KEEL_ROOT/build/keel/config.h")
+    [ -n "$bindir" ]
+    env -u KEEL_BINDIR init-maker -f "$T/skel" "$T/e"
+    [ "$(sed -n 2p "$T/e/scripts/rc.init")" = "k=$bindir/$prefix" ]
+    # The other files, without the token, are copied byte for byte.
+    cmp "$T/skel/rc.shutdown" "$T/e/scripts/rc.shutdown"
+}
+
 @test "skel: keel's scripts are sh, get copied, and the placeholders behave" {
     init-maker -f "$KEEL_ROOT/skel" "$T/d"
     for f in rc.init rc.shutdown rc.shutdown.final runlevel; do
-        cmp "$KEEL_ROOT/skel/$f" "$T/d/scripts/$f"
+        # keel's programs by full path: those of this build (KEEL_BINDIR).
+        sed "s|@KEEL_PROGRAMS@|$KEEL_BIN/|g" "$KEEL_ROOT/skel/$f" | cmp - "$T/d/scripts/$f"
         sh -n "$T/d/scripts/$f"
         if command -v shellcheck >/dev/null; then shellcheck -s sh "$T/d/scripts/$f"; fi
     done

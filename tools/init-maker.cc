@@ -17,6 +17,7 @@
 #include "keel/rlimit.h"
 #include "keel/rmtree.h"
 #include "keel/shword.h"
+#include "keel/slurp.h"
 #include "keel/str.h"
 #include "keel/uidgid.h"
 
@@ -123,6 +124,12 @@ public:
         if (!at_line_start_) put(" ");
         ok_ = ok_ && keel::put_sh_word(w_, s);
         at_line_start_ = false;
+        return *this;
+    }
+    // s as one sh word, right here.
+    File& quoted(std::string_view s) noexcept
+    {
+        ok_ = ok_ && keel::put_sh_word(w_, s);
         return *this;
     }
     // The keel program name as one word: its installed (or KEEL_BINDIR) absolute path.
@@ -247,6 +254,11 @@ void Tree::env(const char* arg) noexcept
     f.done();
 }
 
+// In the skeleton's files, init-maker replaces this token by where keel's programs are, their
+// directory and name prefix as one sh word ('/usr/bin/', say): the scripts run keel's programs
+// by full path, never a shell's own command of the same name (busybox's svc and svok).
+constexpr std::string_view programs_token = "@KEEL_PROGRAMS@";
+
 void Tree::copy_script(const char* name, bool mandatory) noexcept
 {
     keel::PathBuf<> src, dst;
@@ -257,15 +269,17 @@ void Tree::copy_script(const char* name, bool mandatory) noexcept
         if (errno == ENOENT && !mandatory) return;
         fail("unable to copy ", src.view(), " to ", made, "/", dst.view());
     }
+    keel::Slurp text;
+    if (!text.read(in.get())) fail("unable to copy ", src.view(), " to ", made, "/", dst.view());
+    keel::PathBuf<> programs;
+    if (!keel::program_path(programs, "")) fail("unable to copy ", src.view(), " to ", made, "/", dst.view());
     File out(dfd_, dst.c_str(), 0755);
-    char buf[4096];
-    for (;;) {
-        const ssize_t r = keel::read_some(in.get(), buf, sizeof buf);
-        if (r < 0) fail("unable to copy ", src.view(), " to ", made, "/", dst.view());
-        if (r == 0) break;
-        out.put({buf, static_cast<std::size_t>(r)});
+    std::string_view rest = text.view();
+    for (std::size_t at; (at = rest.find(programs_token)) != rest.npos;) {
+        out.put(rest.substr(0, at)).quoted(programs.view());
+        rest.remove_prefix(at + programs_token.size());
     }
-    out.done();
+    out.put(rest).done();
 }
 
 void Tree::scripts() noexcept
