@@ -48,7 +48,7 @@ Q    := $(if $(V),,@)
 silent := $(findstring s,$(firstword -$(MAKEFLAGS)))
 say   = $(if $(V)$(silent),,@printf '  %-5s %s\n' '$(1)' '$(2)')
 
-.PHONY: all check check-tools check-docs demo demo-chain bench sizes install uninstall clean strip FORCE
+.PHONY: all check check-vm check-tools check-docs demo demo-chain bench sizes install uninstall clean strip FORCE
 .DELETE_ON_ERROR:
 
 # "make -j clean all" must clean first, then build.
@@ -160,6 +160,10 @@ check-docs:
 # The tests see the make variables of this build (tests/build.bats installs from a copy).
 check: all $(TEST_BINS) $(UNIT_BINS) $(SHIMS) check-tools check-docs
 	KEEL_MAKE_VARS='CXX=$(CXX) STATIC=$(STATIC) SANITIZE=$(SANITIZE)' sh tests/run.sh tests/
+
+# A real kernel under qemu boots keel (tests/vm/run.sh builds its own STATIC=1 copy).
+check-vm:
+	bash tests/vm/run.sh
 
 demo: all
 	@sh demo/tree.sh
