@@ -19,8 +19,8 @@
 #             reverse order, stage 4 unmounts (nothing left read-write), the kernel powers off
 #   reboot    up, then reboot: the kernel restarts (qemu -no-reboot exits)
 #   rcfail    rc.init fails at once: the machine still comes up usable and powers off cleanly
-#   selftest  the harness itself must say FAIL for a process 1 that exits (kernel panic) and
-#             for a guest that hangs (timeout)
+#   selftest  the harness itself must say FAIL for a process 1 that exits (kernel panic), for
+#             a guest that hangs (timeout), and for canned bad consoles
 #   timing    boot-to-stage-2-ready and boot-to-power-off, next to a bare busybox /init that
 #             powers off at once (the kernel's floor), from the same kernel and initramfs
 #   timing-icount  the same, with the guest's clock counting instructions (not by default)
@@ -75,7 +75,7 @@ build_keel() {
 # emulation, booting it directly saves the ~4 s the bzImage spends decompressing itself) and
 # the pvpanic modules. Sets $kernel and $kdir.
 fetch_kernel() {
-    local pkg ver tmp deb off
+    local pkg ver tmp deb off old
     mkdir -p "$cache"
     exec 9>"$cache/.lock"
     flock 9
@@ -119,6 +119,10 @@ fetch_kernel() {
         rm -rf "$kdir"
         mv "$tmp/k" "$kdir"
         rm -rf "$tmp"
+        # Only the newest kernel stays cached (each .deb is some 70 MB).
+        for old in "$cache"/linux-image-*; do
+            case ${old##*/} in "$pkg" | "$pkg"_*.deb) ;; *) rm -rf "$old" ;; esac
+        done
     fi
     exec 9>&-
     kernel=$kdir/vmlinuz
