@@ -276,7 +276,7 @@ void Tree::copy_script(const char* name, bool mandatory) noexcept
     File out(dfd_, dst.c_str(), 0755);
     std::string_view rest = text.view();
     for (std::size_t at; (at = rest.find(programs_token)) != rest.npos;) {
-        out.put(rest.substr(0, at)).quoted(programs.view());
+        out.put(keel::head(rest, at)).quoted(programs.view());
         rest.remove_prefix(at + programs_token.size());
     }
     out.put(rest).done();
