@@ -97,17 +97,20 @@ libtest() {
 }
 
 # The svlog pieces of lib/ (logscript, logdir, growbuf): build/test/unit/logtest, same rules.
-logtest() {
-    local bin=$KEEL_ROOT/build/test/unit/logtest
+# unit_run PROGRAM SECTION: one section of build/test/unit/PROGRAM; it must pass silently.
+unit_run() {
+    local bin=$KEEL_ROOT/build/test/unit/$1
     [ -x "$bin" ] || { echo "missing $bin: run make check" >&2; return 1; }
-    run --separate-stderr "$bin" "$1"
+    run --separate-stderr "$bin" "$2"
     if [ "$status" -ne 0 ] || [ -n "$output" ] || [ -n "$stderr" ]; then
-        echo "logtest $1: exit status $status" >&2
+        echo "$1 $2: exit status $status" >&2
         [ -z "$stderr" ] || echo "$stderr" >&2
         [ -z "$output" ] || echo "stdout: $output" >&2
         return 1
     fi
 }
+
+logtest() { unit_run logtest "$1"; }
 
 @test "lib growbuf: svlog's growable queues" { logtest growbuf; }
 @test "lib logscript: parsing, the exact error messages" { logtest script; }
@@ -117,3 +120,11 @@ logtest() {
 @test "lib logdir: rotation" { logtest rotate; }
 @test "lib logdir: failing steps are retried, nothing lost" { logtest failures; }
 @test "lib logdir: processors, their descriptors and state" { logtest processor; }
+
+# build/test/unit/rcdb (tests/unit/rcdb.cc): the compiled service database and execline lexer.
+rcdbtest() { unit_run rcdb "$1"; }
+
+@test "lib rcdb: write then load, every accessor, find/resolve, empty db" { rcdbtest roundtrip; }
+@test "lib rcdb: the writer refuses unsorted, duplicate, bad names and indices" { rcdbtest writer-rejects; }
+@test "lib rcdb: truncated, altered, foreign or wrong-version files fail with EINVAL" { rcdbtest load-rejects; }
+@test "lib execlex: words, comments, quotes, escapes, blocks, syntax errors" { rcdbtest lexer; }
