@@ -138,7 +138,7 @@ bool write_db(int fd, std::span<const ServiceSpec> services, std::span<const Bun
         put32(w0 + 4 * k, static_cast<std::uint32_t>(v));
     };
     const auto str = [&](std::uint64_t k, std::string_view s) noexcept {
-        std::memcpy(pool0 + poolpos, s.data(), s.size());
+        if (!s.empty()) std::memcpy(pool0 + poolpos, s.data(), s.size());
         word(k, poolpos);
         word(k + 1, s.size());
         poolpos += static_cast<std::uint32_t>(s.size());

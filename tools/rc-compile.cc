@@ -674,7 +674,7 @@ void write_compiled(const char* out, const char* fdhuser) noexcept
     if (mkdir(out, 0755) < 0) keel::die_sys(keel::exit_sys, "unable to create directory ", out);
     compiled = out;
     keel::PathBuf<> path;
-    const auto at = [&](std::string_view a, std::string_view b = {}, std::string_view c = {}) {
+    const auto at = [&](std::string_view a, std::string_view b = "", std::string_view c = "") {
         if (!path.set(out, "/", a, b.empty() ? "" : "/", b, c.empty() ? "" : "/", c))
             fail_sys(keel::exit_sys, "unable to build a path in ", out);
         return path.c_str();
@@ -741,5 +741,6 @@ int main(int argc, char** argv)
     for (int k = opts.index() + 1; k < argc; ++k) read_source(argv[k]);
     resolve();
     write_compiled(out, fdhuser);
-    return 0;
+    // The tables are freed by the exit, as on every die() path (a one-shot tool).
+    keel::exit_now(0);
 }

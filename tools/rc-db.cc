@@ -337,5 +337,5 @@ int main(int argc, char** argv)
     }
     const int r = found->run(c);
     if (!out.flush()) keel::die_sys(keel::exit_sys, "unable to write to stdout");
-    return r;
+    keel::exit_now(r); // the sets are freed by the exit, as on every die() path
 }
