@@ -12,6 +12,7 @@
 #include "keel/path.h"
 #include "keel/proc.h"
 #include "keel/runlevel.h"
+#include "keel/unixsock.h"
 
 #include <array>
 #include <cerrno>
@@ -196,7 +197,7 @@ int main(int argc, char** argv)
         keel::die_sys(keel::exit_sys, "unable to ignore SIGPIPE");
     constexpr std::array<int, 3> trapped{SIGCHLD, SIGTERM, SIGINT};
     if (!S.sigs.open(trapped)) keel::die_sys(keel::exit_sys, "unable to trap signals");
-    keel::Fd listener = rl::listen_on(path, backlog);
+    keel::Fd listener = keel::unix_listen(path, backlog, 0700);
     if (!listener) {
         if (errno == EEXIST) keel::die(keel::exit_sys, path, " exists and is not a socket");
         keel::die_sys(keel::exit_sys, "unable to listen on ", path);
