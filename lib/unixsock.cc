@@ -74,6 +74,21 @@ Fd unix_listen(const char* path, int backlog, mode_t mode) noexcept
     return sock;
 }
 
+SockFile sock_file(const char* path) noexcept
+{
+    struct stat st;
+    if (lstat(path, &st) < 0 || !S_ISSOCK(st.st_mode)) return {};
+    return {st.st_dev, st.st_ino};
+}
+
+void unlink_if_same(const char* path, SockFile mine) noexcept
+{
+    const int e = errno;
+    const SockFile now = sock_file(path);
+    if (mine.ino && now.ino == mine.ino && now.dev == mine.dev) unlink(path);
+    errno = e;
+}
+
 bool send_all(int sock, const void* buf, std::size_t len, int flags) noexcept
 {
     const char* p = static_cast<const char*>(buf);

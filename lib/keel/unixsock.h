@@ -22,6 +22,19 @@ namespace keel {
 /// anything else there is left alone and the call fails with EEXIST. Invalid Fd with errno.
 [[nodiscard]] Fd unix_listen(const char* path, int backlog, mode_t mode) noexcept;
 
+/// Which file a listening socket was bound to, so that a server leaving removes its socket
+/// only if no other server has replaced it meanwhile.
+struct SockFile {
+    dev_t dev = 0;
+    ino_t ino = 0;
+};
+
+/// The identity of the socket file at path (all zero if there is none).
+[[nodiscard]] SockFile sock_file(const char* path) noexcept;
+
+/// Removes path if it is still the socket file mine. errno is preserved.
+void unlink_if_same(const char* path, SockFile mine) noexcept;
+
 /// send(2) of all of buf, retrying on EINTR and short sends, never raising SIGPIPE (EPIPE
 /// instead). With flags MSG_DONTWAIT a full socket gives EAGAIN. False with errno.
 [[nodiscard]] bool send_all(int sock, const void* buf, std::size_t len, int flags = 0) noexcept;
