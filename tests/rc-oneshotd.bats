@@ -61,6 +61,10 @@ expect_reply() {
 fd_count() { ls "/proc/$OS_PID/fd" | wc -l; }
 logged() { grep -qxF "$1" "$T/log"; }
 
+@test "lib rconeshot: finish() on partial, refused, garbled and cut replies; start() checks; run_oneshot deadline" {
+    expect_reply ok selftest "$T"
+}
+
 @test "rc-oneshotd: bad usage exits 100 with the usage line" {
     expect_usage rc-oneshotd
     expect_usage rc-oneshotd "$T/s"
@@ -212,6 +216,22 @@ RC_OP=up" ]
     # A 4095-byte name is valid (there is no such oneshot).
     oc raw "$T/s" "${m}7500000fff$(printf '61%.0s' $(seq 4095))"
     [ "$output" = "error File name too long" ]
+}
+
+@test "rc-oneshotd: a client too slow to send its request is dropped after 10 s" {
+    shot ok up 'exit 7'
+    os_start
+    local base
+    base=$(fd_count)
+    "$ONESHOTC" raw "$T/s" 6b726331 > "$T/client.out" &
+    local client=$!
+    track_pid "$client"
+    # Meanwhile, others are served.
+    expect_reply "exit 7" run "$T/s" u ok
+    wait_for 20 logged "rc-oneshotd: warning: dropping client: too slow to send its request"
+    wait "$client"
+    [ "$(cat "$T/client.out")" = closed ]
+    [ "$(fd_count)" = "$base" ]
 }
 
 @test "rc-oneshotd: requests run in parallel" {

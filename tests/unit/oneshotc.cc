@@ -3,6 +3,9 @@
 //   oneshotc par SOCKET u|d|r NAME...             start() all, then finish() them in one poll
 //                                                 loop; one line per NAME, in order
 //   oneshotc many SOCKET u|d|r NAME COUNT         COUNT runs in a row, each must exit 0
+//   oneshotc selftest DIR                         lib/rconeshot's client alone, against
+//                                                 socketpairs and a server that never
+//                                                 answers (socket DIR/s); prints "ok"
 //   oneshotc raw SOCKET HEX [shut]                sends the bytes HEX as they are (then shuts
 //                                                 down its sending side if "shut"); prints the
 //                                                 reply
@@ -134,7 +137,6 @@ int raw(const char* sock, const char* hex, bool shut)
             if (errno == ECONNRESET) break;
             return local_error("read");
         }
-    ro::Reply reply;
     if (r == 0) std::printf("closed\n");
     else if (r != static_cast<ssize_t>(ro::reply_len) || std::memcmp(buf, "krc1", 4)
              || (buf[4] != ro::reply_exited && buf[4] != ro::reply_error)) {
@@ -146,6 +148,59 @@ int raw(const char* sock, const char* hex, bool shut)
         if (buf[4] == ro::reply_exited) print_wstatus("", value);
         else std::printf("error %s\n", std::strerror(value));
     }
+    return 0;
+}
+
+#define EXPECT(cond)                                                                        \
+    do {                                                                                    \
+        if (!(cond)) {                                                                      \
+            std::fprintf(stderr, "%s:%d: failed: %s\n", __FILE__, __LINE__, #cond);          \
+            return 1;                                                                       \
+        }                                                                                   \
+    } while (0)
+
+// finish() on one end of a socketpair, fed by hand from the other.
+int selftest(const char* dir)
+{
+    int sv[2];
+    EXPECT(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) == 0);
+    keel::Fd a(sv[0]), b(sv[1]);
+    ro::Reply r;
+    EXPECT(ro::finish(a.get(), r) == ro::Finish::pending);
+    EXPECT(keel::write_all(b.get(), "krc1x", 5));
+    EXPECT(ro::finish(a.get(), r) == ro::Finish::pending && r.got == 5);
+    EXPECT(keel::write_all(b.get(), "\x00\x00\x86\x09", 4));
+    EXPECT(ro::finish(a.get(), r) == ro::Finish::exited && r.wstatus == 0x8609);
+
+    r = {};
+    EXPECT(keel::write_all(b.get(), "krc1e\0\0\0\x02", 9));
+    EXPECT(ro::finish(a.get(), r) == ro::Finish::refused && r.error == ENOENT);
+    r = {};
+    EXPECT(keel::write_all(b.get(), "krc2x\0\0\0\0", 9));
+    EXPECT(ro::finish(a.get(), r) == ro::Finish::failed && errno == EPROTO);
+    r = {};
+    EXPECT(keel::write_all(b.get(), "krc1?\0\0\0\0", 9));
+    EXPECT(ro::finish(a.get(), r) == ro::Finish::failed && errno == EPROTO);
+    r = {};
+    EXPECT(keel::write_all(b.get(), "krc1", 4));
+    b.reset();
+    EXPECT(ro::finish(a.get(), r) == ro::Finish::failed && errno == EPIPE);
+
+    char path[4096];
+    std::snprintf(path, sizeof path, "%s/s", dir);
+    for (const char* bad : {"", ".", "..", "a/b"}) {
+        errno = 0;
+        EXPECT(!ro::start(path, ro::Op::up, bad) && errno == EINVAL);
+    }
+    EXPECT(!ro::start(path, ro::Op::up, std::string_view("a\0b", 3)) && errno == EINVAL);
+    EXPECT(!ro::start(path, ro::Op::up, "x") && errno == ENOENT);
+    // A server that never accepts: the request fits in the backlog, no answer comes.
+    keel::Fd listener = keel::unix_listen(path, 4, 0600);
+    EXPECT(listener);
+    int w = 12345;
+    EXPECT(!ro::run_oneshot(path, ro::Op::up, "x", keel::deadline_in(100), w) && errno == ETIMEDOUT);
+    EXPECT(w == 12345);
+    std::printf("ok\n");
     return 0;
 }
 
@@ -161,6 +216,7 @@ int main(int argc, char** argv)
         return par(argv[2], op, argc - 4, argv + 4);
     if (cmd == "many" && argc == 6 && parse_op(argv[3], op))
         return many(argv[2], op, argv[4], std::atol(argv[5]));
+    if (cmd == "selftest" && argc == 3) return selftest(argv[2]);
     if (cmd == "raw" && (argc == 4 || argc == 5))
         return raw(argv[2], argv[3], argc == 5 && std::string_view(argv[4]) == "shut");
     std::fprintf(stderr, "oneshotc: usage: oneshotc run|par|many|raw SOCKET ...\n");
