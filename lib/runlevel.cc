@@ -2,60 +2,18 @@
 #include "keel/runlevel.h"
 
 #include "keel/loop.h"
+#include "keel/unixsock.h"
 
 #include <array>
 #include <cerrno>
 #include <cstring>
 #include <poll.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
-#include <unistd.h>
 
 namespace keel::runlevel {
 namespace {
 
 constexpr std::size_t len_size = 4;
-
-void put_be32(char* out, std::uint32_t v) noexcept
-{
-    for (std::size_t i = 0; i < 4; ++i) out[i] = static_cast<char>(v >> (24 - 8 * i));
-}
-
-std::uint32_t get_be32(const char* in) noexcept
-{
-    std::uint32_t v = 0;
-    for (std::size_t i = 0; i < 4; ++i) v = v << 8 | static_cast<unsigned char>(in[i]);
-    return v;
-}
-
-bool make_addr(sockaddr_un& sa, const char* path) noexcept
-{
-    const std::size_t len = std::strlen(path);
-    if (len >= sizeof sa.sun_path) {
-        errno = ENAMETOOLONG;
-        return false;
-    }
-    std::memset(&sa, 0, sizeof sa);
-    sa.sun_family = AF_UNIX;
-    std::memcpy(sa.sun_path, path, len + 1);
-    return true;
-}
-
-// send(2) of all of buf, retrying on EINTR and short sends, never raising SIGPIPE.
-bool send_all(int sock, const char* buf, std::size_t len) noexcept
-{
-    while (len) {
-        const ssize_t w = send(sock, buf, len, MSG_NOSIGNAL);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            return false;
-        }
-        buf += w;
-        len -= static_cast<std::size_t>(w);
-    }
-    return true;
-}
 
 // Collects the environment into chunks of a small buffer and sends them.
 class Sender {
@@ -187,19 +145,6 @@ RecvResult recv_frames(int conn, Request& req, std::int64_t deadline_ms, int wak
 
 } // namespace
 
-Fd connect_to(const char* path) noexcept
-{
-    sockaddr_un sa;
-    if (!make_addr(sa, path)) return Fd();
-    Fd sock(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    if (!sock) return Fd();
-    int r;
-    do r = connect(sock.get(), reinterpret_cast<const sockaddr*>(&sa), sizeof sa);
-    while (r < 0 && errno == EINTR);
-    if (r < 0) return Fd();
-    return sock;
-}
-
 bool send_request(int sock, const char* rl, char* const* envp) noexcept
 {
     const std::size_t rl_len = std::strlen(rl) + 1;
@@ -255,41 +200,6 @@ bool read_status(int sock, int& wstat, std::int64_t deadline_ms) noexcept
     }
     wstat = static_cast<int>(get_be32(buf));
     return true;
-}
-
-Fd listen_on(const char* path, int backlog) noexcept
-{
-    sockaddr_un sa;
-    if (!make_addr(sa, path)) return Fd();
-    struct stat st;
-    if (lstat(path, &st) == 0) {
-        if (!S_ISSOCK(st.st_mode)) {
-            errno = EEXIST;
-            return Fd();
-        }
-        if (unlink(path) < 0) return Fd();
-    } else if (errno != ENOENT) {
-        return Fd();
-    }
-    Fd sock(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    if (!sock) return Fd();
-    // The socket file is created 0700 at once: connecting needs write permission, so there
-    // is no moment at which someone else could connect.
-    const mode_t old = umask(077);
-    const int b = bind(sock.get(), reinterpret_cast<const sockaddr*>(&sa), sizeof sa);
-    const int e = errno;
-    umask(old);
-    if (b < 0) {
-        errno = e;
-        return Fd();
-    }
-    if (chmod(path, 0700) < 0 || listen(sock.get(), backlog) < 0) {
-        const int saved = errno;
-        unlink(path);
-        errno = saved;
-        return Fd();
-    }
-    return sock;
 }
 
 RecvResult recv_request(int conn, Request& req, std::int64_t deadline_ms, int wake_fd) noexcept

@@ -12,6 +12,7 @@
 #include "keel/path.h"
 #include "keel/proc.h"
 #include "keel/runlevel.h"
+#include "keel/unixsock.h"
 
 #include <array>
 #include <cerrno>
@@ -196,21 +197,16 @@ int main(int argc, char** argv)
         keel::die_sys(keel::exit_sys, "unable to ignore SIGPIPE");
     constexpr std::array<int, 3> trapped{SIGCHLD, SIGTERM, SIGINT};
     if (!S.sigs.open(trapped)) keel::die_sys(keel::exit_sys, "unable to trap signals");
-    keel::Fd listener = rl::listen_on(path, backlog);
+    keel::Fd listener = keel::unix_listen(path, backlog, 0700);
     if (!listener) {
         if (errno == EEXIST) keel::die(keel::exit_sys, path, " exists and is not a socket");
         keel::die_sys(keel::exit_sys, "unable to listen on ", path);
     }
-    struct stat mine;
-    if (lstat(path, &mine) < 0) mine.st_ino = 0;
+    const keel::SockFile mine = keel::sock_file(path);
     if (notif >= 0) (void)keel::notify_ready(notif);
 
     loop(listener.get());
 
-    // Remove the socket unless another server has replaced it meanwhile.
-    struct stat st;
-    if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_ino == mine.st_ino
-        && st.st_dev == mine.st_dev)
-        unlink(path);
+    keel::unlink_if_same(path, mine); // unless another server has replaced it
     return 0;
 }

@@ -13,6 +13,7 @@
 #include "keel/progpath.h"
 #include "keel/runlevel.h"
 #include "keel/sig.h"
+#include "keel/unixsock.h"
 
 #include <cerrno>
 #include <climits>
@@ -31,7 +32,7 @@ constexpr std::int64_t run_timeout_ms = 3600000;
 int change_runlevel(const char* rl)
 {
     const char* path = keel::init::runleveld_socket;
-    keel::Fd sock = keel::runlevel::connect_to(path);
+    keel::Fd sock = keel::unix_connect(path);
     if (!sock) keel::die_sys(keel::exit_sys, "unable to connect to runleveld at ", path);
     if (!keel::runlevel::send_request(sock.get(), rl, environ)) {
         if (errno == E2BIG)

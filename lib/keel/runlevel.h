@@ -24,10 +24,6 @@ inline constexpr std::size_t status_len = 4;
 
 // --- Client ---------------------------------------------------------------------------------
 
-/// A close-on-exec stream socket connected to path. Invalid Fd with errno (ENOENT: no socket,
-/// ECONNREFUSED: nobody listens, ENAMETOOLONG: path too long for a sockaddr_un).
-[[nodiscard]] Fd connect_to(const char* path) noexcept;
-
 /// Sends fds 0-2, the runlevel rl and the environment envp (nullptr-terminated). False with
 /// errno: EINVAL for an empty rl, E2BIG when rl or the environment exceed the limits above,
 /// or the error of sendmsg/write (EPIPE: the server hung up; SIGPIPE is never raised).
@@ -39,11 +35,6 @@ inline constexpr std::size_t status_len = 4;
 [[nodiscard]] bool read_status(int sock, int& wstat, std::int64_t deadline_ms) noexcept;
 
 // --- Server ---------------------------------------------------------------------------------
-
-/// A close-on-exec listening socket bound to path with mode 0700 (never wider, whatever the
-/// umask). An old socket at path is replaced; anything else there is left alone and the call
-/// fails with EEXIST. Invalid Fd with errno otherwise.
-[[nodiscard]] Fd listen_on(const char* path, int backlog) noexcept;
 
 /// One client's request, once received and checked. Large (the environment is kept whole):
 /// a server holds a single static one and reuses it.
