@@ -18,6 +18,10 @@ load final
     run --separate-stderr in_ns_sh '
         sleep 1000 & a=$!
         sh -c "sleep 1000; echo not-killed" & b=$!
+        # Both must run their own programs first: a child still between fork and exec may
+        # have its signals blocked by the shell, and with no grace KILL then gets there first.
+        word() { tr "\0" "\n" < "/proc/$1/cmdline" 2>/dev/null | sed -n "$2p"; }
+        poll 10 "[ \"\$(word $a 1)\" = sleep ] && [ \"\$(word $b 3)\" = \"sleep 1000; echo not-killed\" ]"
         kill-all -t 0; echo "kill-all $?"
         wait $a; echo "a $?"
         wait $b; echo "b $?"
