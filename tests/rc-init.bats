@@ -88,6 +88,27 @@ scan_names() { ls "$1" | tr '\n' ' '; }
     stop_scan "$T/scan"
 }
 
+@test "rc-init: 40 longruns: waits for every supervisor (more than one poll window)" {
+    local s=$T/many i
+    for i in $(seq 10 49); do
+        mkdir -p "$s/s$i"
+        echo longrun > "$s/s$i/type"
+        printf '#!/bin/sh\nexec sleep 100000\n' > "$s/s$i/run"
+    done
+    rc-compile "$T/mdb" "$s"
+    start_scan "$T/scan"
+    run --separate-stderr rc-init -c "$T/mdb" -l "$T/live" -t 20000 "$T/scan"
+    [ "$status" -eq 0 ] && [ -z "$stderr" ]
+    [ "$(ls "$T/scan" | wc -l)" = 41 ]
+    [ "$(ls "$T/live/servicedirs" | wc -l)" = 41 ]
+    for n in $(ls "$T/live/servicedirs"); do
+        svok "$T/live/servicedirs/$n"
+        no_fifo "$T/live/servicedirs/$n"
+    done
+    cmp "$T/live/state" <(head -c 41 /dev/zero)
+    stop_scan "$T/scan"
+}
+
 @test "rc-init: without -p the names are the services' own" {
     start_scan "$T/scan"
     init "$T/scan"
