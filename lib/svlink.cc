@@ -48,7 +48,7 @@ bool write_scan_control(const char* scandir, std::string_view cmds) noexcept
 
 bool LetterWait::add(const char* fifodir) noexcept
 {
-    if (n_ == max) {
+    if (n_ == subs_.size()) {
         errno = E2BIG;
         return false;
     }
@@ -60,11 +60,14 @@ bool LetterWait::add(const char* fifodir) noexcept
 LetterEnd LetterWait::wait(char letter, std::int64_t deadline_ms) noexcept
 {
     const std::int64_t deadline = deadline_ms < 0 ? no_deadline : deadline_ms;
+    // At most `window` subscriptions are polled at a time: the others' events wait in their
+    // FIFOs, so a fixed array serves any number of them.
+    constexpr std::size_t window = 16;
     for (;;) {
-        std::array<pollfd, max + 1> fds{};
-        std::array<std::size_t, max> which{}; // fds[k] is subscription which[k]
+        std::array<pollfd, window + 1> fds{};
+        std::array<std::size_t, window> which{}; // fds[k] is subscription which[k]
         std::size_t nfds = 0;
-        for (std::size_t i = 0; i < n_; ++i) {
+        for (std::size_t i = 0; i < n_ && nfds < window; ++i) {
             if (seen_[i]) continue;
             which[nfds] = i;
             fds[nfds++] = {.fd = subs_[i].fd(), .events = POLLIN, .revents = 0};

@@ -128,3 +128,11 @@ rcdbtest() { unit_run rcdb "$1"; }
 @test "lib rcdb: the writer refuses unsorted, duplicate, bad names and indices" { rcdbtest writer-rejects; }
 @test "lib rcdb: truncated, altered, foreign or wrong-version files fail with EINVAL" { rcdbtest load-rejects; }
 @test "lib execlex: words, comments, quotes, escapes, blocks, syntax errors" { rcdbtest lexer; }
+
+# build/test/unit/rclive (tests/unit/rclive.cc): the service manager's live state.
+rclivetest() { unit_run rclive "$1"; }
+
+@test "lib rclive: open, accessors and paths, set_up, save_state, reopen" { rclivetest roundtrip; }
+@test "lib rclive: the lock: EBUSY without waiting, ETIMEDOUT with a timeout" { rclivetest lock; }
+@test "lib rclive: missing live, bad state size, prefix, scandir, db: errno and step" { rclivetest rejects; }
+@test "lib rclive: a waiter follows LIVE when it is switched under the lock" { rclivetest follow-switch; }

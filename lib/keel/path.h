@@ -34,7 +34,8 @@ public:
             errno = ENAMETOOLONG;
             return false;
         }
-        std::memcpy(buf_ + len_, s.data(), s.size());
+        // An empty view may have a null data(): memcpy must not see it (UBSan).
+        if (!s.empty()) std::memcpy(buf_ + len_, s.data(), s.size());
         len_ += s.size();
         buf_[len_] = 0;
         return true;

@@ -12,6 +12,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string_view>
 
 namespace keel::sv {
@@ -43,19 +44,33 @@ enum class LetterEnd {
     error,   ///< reading a FIFO or polling failed (errno set)
 };
 
-/// Waits for one event letter from each of at most `max` fifodirs (a service and its logger).
-/// Subscriptions are removed when the object is destroyed, or by stop().
+/// Waits for one event letter from each of several fifodirs: at most `max` (a service and its
+/// logger) with the default constructor, or as many as the caller's storage holds (rc-init
+/// waits for every supervisor it started). Subscriptions are removed when the object is
+/// destroyed, or by stop().
 class LetterWait {
 public:
     static constexpr std::size_t max = 2;
 
+    LetterWait() noexcept : subs_(own_subs_.data(), max), seen_(own_seen_.data(), max) {}
+    /// Uses subs and seen (the same size) for the subscriptions instead of the inner arrays.
+    LetterWait(std::span<ftrig::Listener> subs, std::span<bool> seen) noexcept
+        : subs_(subs.first(subs.size() < seen.size() ? subs.size() : seen.size())),
+          seen_(seen.first(subs_.size()))
+    {
+    }
+    LetterWait(const LetterWait&) = delete;
+    LetterWait& operator=(const LetterWait&) = delete;
+
     /// Blocks SIGTERM, SIGINT and SIGHUP, to be read from a signalfd from now on (call it before
     /// subscribing, so that no stop signal can leave a FIFO behind). False with errno.
     [[nodiscard]] bool open() noexcept { return sigs_.open(false); }
-    /// Subscribes to fifodir (which must exist). False with errno; E2BIG beyond max.
+    /// Subscribes to fifodir (which must exist). False with errno; E2BIG beyond the capacity.
     [[nodiscard]] bool add(const char* fifodir) noexcept;
     /// How many subscriptions were made.
     [[nodiscard]] std::size_t size() const noexcept { return n_; }
+    /// Whether subscription i (in the order of add()) has seen the letter.
+    [[nodiscard]] bool seen(std::size_t i) const noexcept { return seen_[i]; }
     /// Follows the subscriptions until letter has come from each of them, or until deadline_ms
     /// (CLOCK_MONOTONIC, see mono_now_ms(); < 0: none). Other letters are ignored. If a stop
     /// signal arrives (open() must have been called), every FIFO is removed and the process
@@ -66,8 +81,10 @@ public:
 
 private:
     WaitSignals sigs_;
-    std::array<ftrig::Listener, max> subs_;
-    std::array<bool, max> seen_{};
+    std::array<ftrig::Listener, max> own_subs_;
+    std::array<bool, max> own_seen_{};
+    std::span<ftrig::Listener> subs_;
+    std::span<bool> seen_;
     std::size_t n_ = 0;
 };
 
