@@ -104,6 +104,54 @@ wait_end() {
     grep -q '^waiter ' "$T/marks/finish"
 }
 
+# A compiled service database in $T/db, as rc.init's RC_COMPILED: bundle default = app, a
+# longrun that depends on mnt, a oneshot; extra, a longrun outside the bundle. Each leaves its
+# start and stop in $T/marks/order, outside the namespace.
+make_rc_db() {
+    local s=$T/rcsrc m=$T/marks/order
+    mkdir -p "$s/app/dependencies.d" "$s/mnt" "$s/extra" "$s/default/contents.d"
+    echo longrun > "$s/app/type"; : > "$s/app/dependencies.d/mnt"
+    printf '#!/bin/sh\necho start app >> %s\nexec sleep 100000\n' "$m" > "$s/app/run"
+    printf '#!/bin/sh\necho stop app >> %s\n' "$m" > "$s/app/finish"
+    chmod 755 "$s/app/run" "$s/app/finish"
+    echo longrun > "$s/extra/type"
+    printf '#!/bin/sh\necho start extra >> %s\nexec sleep 100000\n' "$m" > "$s/extra/run"
+    chmod 755 "$s/extra/run"
+    echo oneshot > "$s/mnt/type"
+    echo "/bin/sh -c \"echo up mnt >> $m\"" > "$s/mnt/up"
+    echo "/bin/sh -c \"echo down mnt >> $m\"" > "$s/mnt/down"
+    echo bundle > "$s/default/type"; : > "$s/default/contents.d/app"
+    rc-compile "$T/db" "$s"
+}
+
+@test "init cycle: with a compiled database, rc.init brings bundle default up through rc; poweroff takes it down in reverse" {
+    need_root
+    make_rc_db
+    make_boot -e RC_COMPILED="$T/db"
+    boot
+    wait_for 15 all_up
+    app_up() { inside '[ "$(svstat -o up /run/service/app)" = true ]' 2>/dev/null; }
+    wait_for 15 app_up
+    # The oneshot ran (once) before the longrun that depends on it; extra, outside the bundle,
+    # was never started; rc knows what is up.
+    [ "$(cat "$T/marks/order")" = "up mnt
+start app" ]
+    run inside 'rc -a list'
+    [ "$status" -eq 0 ]
+    [ "$output" = "app
+mnt
+s6rc-oneshot-runner" ]
+    inside '[ "$(svstat -o up /run/service/extra)" = false ]'
+    inside "$T/boot/bin/poweroff"
+    wait_end 30
+    [ "$end_status" = 130 ]
+    # rc.shutdown: app stopped (its finish ran) before mnt's down script.
+    [ "$(cat "$T/marks/order")" = "up mnt
+start app
+stop app
+down mnt" ]
+}
+
 @test "init cycle: reboot ends the namespace with SIGHUP" {
     need_root
     make_boot

@@ -165,6 +165,12 @@ build_initrd() {
     chmod 755 "$boot/run-image/service/keelvm-driver/run"
     cp -a "$boot" "$r/etc/keel/current"
     cp -R "$here/guest/service" "$r/etc/keel/service"
+    # The service manager's database, compiled by the installed rc-compile: the skeleton's
+    # rc.init finds it at the default place and brings its bundle "default" up through rc.
+    mkdir -p "$r/etc/keel/rc/compiled"
+    env -u KEEL_BINDIR "$r/usr/bin/rc-compile" "$r/etc/keel/rc/compiled/db1" "$here/guest/rc" \
+        >"$work/rc-compile.log" 2>&1 || { cat "$work/rc-compile.log" >&2; die "rc-compile failed"; }
+    ln -s db1 "$r/etc/keel/rc/compiled/current"
     # As doc/booting.md says: the kernel runs /init (an initramfs), the admin runs /sbin/...
     ln -sfn /etc/keel/current/bin/init "$r/init"
     for c in init halt poweroff reboot shutdown telinit; do
@@ -279,7 +285,8 @@ uptime_at() {
     grep -F -m 1 "$2" "$work/$1.console" | sed -n 's/.*uptime \([0-9.]*\).*/\1/p'
 }
 
-stage3_markers=("KEELVM: RC.SHUTDOWN" "KEELVM: FINISH c-ready" "KEELVM: FINISH b-logged"
+stage3_markers=("KEELVM: RC.SHUTDOWN" "KEELVM: FINISH e-app" "KEELVM: RCDOWN d-setup"
+    "KEELVM: FINISH c-ready" "KEELVM: FINISH b-logged"
     "KEELVM: FINISH a-plain" "KEELVM: STAGE4" "KEELVM: PROCS-OK" "KEELVM: UMOUNT-OK"
     "KEELVM: FINAL-END")
 
@@ -295,18 +302,18 @@ finish_order() {
 scenario_poweroff() {
     boot poweroff "$timeout_s" keelvm=poweroff
     verdict poweroff "Power down" "KEELVM: MOUNTS-OK" "KEELVM: PID1-SVSCAN" \
-        "KEELVM: STAGE2-READY" "KEELVM: SVTREE-OK" "KEELVM: KILL-9-ALL" "KEELVM: RESPAWN-OK" \
+        "KEELVM: STAGE2-READY" "KEELVM: SVTREE-OK" "KEELVM: RC-OK" "KEELVM: KILL-9-ALL" "KEELVM: RESPAWN-OK" \
         "KEELVM: LOG-OK" "KEELVM: EXTRA-MOUNTS" "KEELVM: POWEROFF-REQUESTED" \
         "${stage3_markers[@]}" &&
-        finish_order poweroff "c-ready b-logged a-plain"
+        finish_order poweroff "e-app c-ready b-logged a-plain"
 }
 
 scenario_reboot() {
     boot reboot "$timeout_s" keelvm=reboot
     verdict reboot "Restarting system" "KEELVM: MOUNTS-OK" "KEELVM: PID1-SVSCAN" \
-        "KEELVM: STAGE2-READY" "KEELVM: SVTREE-OK" "KEELVM: REBOOT-REQUESTED" \
+        "KEELVM: STAGE2-READY" "KEELVM: SVTREE-OK" "KEELVM: RC-OK" "KEELVM: REBOOT-REQUESTED" \
         "${stage3_markers[@]}" &&
-        finish_order reboot "c-ready b-logged a-plain"
+        finish_order reboot "e-app c-ready b-logged a-plain"
 }
 
 scenario_rcfail() {
