@@ -13,6 +13,9 @@
 
 namespace keel::fdhold {
 
+// How often fetch() retries a connection refused for a full backlog.
+constexpr std::int64_t connect_retry_ms = 20;
+
 bool valid_name(std::string_view name) noexcept
 {
     return name.size() <= max_name && rc::valid_name(name);
@@ -31,7 +34,19 @@ Fd fetch(const char* socket, char op, std::string_view name, std::int64_t deadli
         errno = EINVAL;
         return Fd();
     }
-    Fd sock = unix_connect(socket);
+    // Non-blocking, so that a full backlog (EAGAIN) is retried until the deadline, not waited
+    // on without one.
+    Fd sock;
+    for (;;) {
+        sock = unix_connect(socket, true);
+        if (sock || errno != EAGAIN) break;
+        const std::int64_t retry = deadline_in(connect_retry_ms);
+        if (retry >= deadline_ms) {
+            errno = ETIMEDOUT;
+            return Fd();
+        }
+        (void)poll_until({}, retry);
+    }
     if (!sock) return Fd();
     std::array<char, header_len + max_name> req;
     std::memcpy(req.data(), magic.data(), magic.size());
@@ -53,7 +68,10 @@ Fd fetch(const char* socket, char op, std::string_view name, std::int64_t deadli
         Fd more[1];
         std::size_t nfds = 0;
         const ssize_t r = recv_fds(sock.get(), reply + got, reply_len - got, more, nfds);
-        if (r < 0) return Fd();
+        if (r < 0) {
+            if (errno == EAGAIN) continue;
+            return Fd();
+        }
         if (r == 0) {
             errno = EPIPE;
             return Fd();
