@@ -74,32 +74,11 @@ RecvResult recv_first(int conn, Request& req, char* head, std::int64_t deadline_
 {
     const RecvResult w = wait_readable(conn, deadline_ms, wake_fd);
     if (w != RecvResult::ok) return w;
-    // Room for more descriptors than expected, so that extra ones are seen (and closed).
-    alignas(cmsghdr) char control[CMSG_SPACE(16 * sizeof(int))];
-    iovec iov{head, len_size};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    ssize_t r;
-    do r = recvmsg(conn, &msg, MSG_CMSG_CLOEXEC);
-    while (r < 0 && errno == EINTR);
-    if (r < 0) return RecvResult::error;
     std::size_t got = 0;
-    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
-        const std::size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-        for (std::size_t i = 0; i < n; ++i) {
-            int fd;
-            std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-            if (got < 3) req.fds[got].reset(fd);
-            else close_fd(fd);
-            ++got;
-        }
-    }
+    const ssize_t r = recv_fds(conn, head, len_size, req.fds, got);
+    if (r < 0) return RecvResult::error;
     if (r == 0) return RecvResult::closed;
-    if (got != 3 || (msg.msg_flags & MSG_CTRUNC)) return RecvResult::bad_fds;
+    if (got != std::size(req.fds)) return RecvResult::bad_fds;
     const std::size_t rest = len_size - static_cast<std::size_t>(r);
     return read_exact(conn, head + r, rest, deadline_ms, wake_fd);
 }
@@ -162,24 +141,8 @@ bool send_request(int sock, const char* rl, char* const* envp) noexcept
     // The first length prefix carries the three descriptors.
     char head[len_size];
     put_be32(head, static_cast<std::uint32_t>(rl_len));
-    iovec iov{head, len_size};
-    alignas(cmsghdr) char control[CMSG_SPACE(3 * sizeof(int))]{};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(3 * sizeof(int));
     const int fds[3] = {0, 1, 2};
-    std::memcpy(CMSG_DATA(c), fds, sizeof fds);
-    ssize_t w;
-    do w = sendmsg(sock, &msg, MSG_NOSIGNAL);
-    while (w < 0 && errno == EINTR);
-    if (w < 0) return false;
-    if (!send_all(sock, head + w, len_size - static_cast<std::size_t>(w))) return false;
+    if (!send_fds(sock, head, len_size, fds)) return false;
 
     Sender out(sock);
     put_be32(head, static_cast<std::uint32_t>(env_len));

@@ -104,4 +104,63 @@ bool send_all(int sock, const void* buf, std::size_t len, int flags) noexcept
     return true;
 }
 
+bool send_fds(int sock, const void* buf, std::size_t len, std::span<const int> fds,
+              int flags) noexcept
+{
+    if (len == 0 || fds.empty() || fds.size() > max_passed_fds) {
+        errno = EINVAL;
+        return false;
+    }
+    alignas(cmsghdr) char control[CMSG_SPACE(max_passed_fds * sizeof(int))]{};
+    iovec iov{const_cast<void*>(buf), len};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = CMSG_SPACE(fds.size() * sizeof(int));
+    cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(fds.size() * sizeof(int));
+    std::memcpy(CMSG_DATA(c), fds.data(), fds.size() * sizeof(int));
+    ssize_t w;
+    do w = sendmsg(sock, &msg, flags | MSG_NOSIGNAL);
+    while (w < 0 && errno == EINTR);
+    if (w < 0) return false;
+    const std::size_t sent = static_cast<std::size_t>(w);
+    return send_all(sock, static_cast<const char*>(buf) + sent, len - sent, flags);
+}
+
+ssize_t recv_fds(int sock, void* buf, std::size_t len, std::span<Fd> fds, std::size_t& got,
+                 int flags) noexcept
+{
+    got = 0;
+    // Room for more descriptors than wanted, so that extra ones are seen (and closed).
+    alignas(cmsghdr) char control[CMSG_SPACE(max_passed_fds * sizeof(int))];
+    iovec iov{buf, len};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    ssize_t r;
+    do r = recvmsg(sock, &msg, flags | MSG_CMSG_CLOEXEC);
+    while (r < 0 && errno == EINTR);
+    if (r < 0) return -1;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+        const std::size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (std::size_t i = 0; i < n; ++i) {
+            int fd;
+            std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+            if (got < fds.size()) fds[got].reset(fd);
+            else close_fd(fd);
+            ++got;
+        }
+    }
+    // Some were lost: more than room, whatever the count says.
+    if ((msg.msg_flags & MSG_CTRUNC) && got <= fds.size()) got = fds.size() + 1;
+    return r;
+}
+
 } // namespace keel

@@ -118,7 +118,37 @@ compile_fails() {
     rc-compile "$T/out" "$T/s"
     [ "$(rc-db -c "$T/out" contents everything | tr '\n' ' ')" = "log mid p1 p2 " ]
     [ "$(rc-db -c "$T/out" pipeline p2 | tr '\n' ' ')" = "p1 p2 mid log " ]
-    [ "$(rc-db -c "$T/out" dependencies p1)" = mid ]
+    # every longrun of a pipeline depends on the generated holder, and its run is wrapped
+    [ "$(rc-db -c "$T/out" dependencies p1 | tr '\n' ' ')" = "mid s6rc-fdholder " ]
+    [ "$(rc-db -c "$T/out" dependencies log)" = s6rc-fdholder ]
+    [ "$(rc-db -c "$T/out" -d dependencies s6rc-fdholder | tr '\n' ' ')" = "log mid p1 p2 " ]
+    [ "$(cd "$T/out/servicedirs" && ls | tr '\n' ' ')" = "log mid p1 p2 s6rc-fdholder s6rc-oneshot-runner " ]
+    local pipe=$KEEL_BIN/rc-pipe sock=../s6rc-fdholder/s
+    [ "$(cat "$T/out/servicedirs/p1/run")" = "$(printf '#!/bin/sh\nexec %s -w mid %s ./run.user' "$pipe" "$sock")" ]
+    [ "$(cat "$T/out/servicedirs/mid/run")" = "$(printf '#!/bin/sh\nexec %s -r mid -w log %s ./run.user' "$pipe" "$sock")" ]
+    [ "$(cat "$T/out/servicedirs/log/run")" = "$(printf '#!/bin/sh\nexec %s -r log %s ./run.user' "$pipe" "$sock")" ]
+    cmp "$T/s/log/run" "$T/out/servicedirs/log/run.user"
+    [ -x "$T/out/servicedirs/log/run" ] && [ -x "$T/out/servicedirs/log/run.user" ]
+    local h=$T/out/servicedirs/s6rc-fdholder
+    [ "$(cat "$h/run")" = "$(printf '#!/bin/sh\nexec %s -d 3 -- s' "$KEEL_BIN/rc-fdholderd")" ]
+    [ -x "$h/run" ] && [ "$(cat "$h/notification-fd")" = 3 ]
+    [ "$(rc-db -c "$T/out" flags s6rc-fdholder)" = 0 ]
+    # -h: the holder runs as that user, from a directory of its own; names are sh-quoted
+    rm -r "$T/out"
+    mv "$T/s/log" "$T/s/it's log"
+    echo "it's log" > "$T/s/mid/producer-for"
+    rc-compile -h 'fd user' "$T/out" "$T/s"
+    [ "$(cat "$h/run")" = "$(printf '#!/bin/sh\nmkdir -p h && chown %s h && chmod 0700 h && ln -sfn h/s s || exit 111\nexec %s %s %s -d 3 -- h/s' \
+        "'fd user'" "$KEEL_BIN/setuidgid" "'fd user'" "$KEEL_BIN/rc-fdholderd")" ]
+    [ "$(cat "$T/out/servicedirs/mid/run")" = "$(printf '#!/bin/sh\nexec %s -r mid -w %s %s ./run.user' "$pipe" "'it'\\''s log'" "$sock")" ]
+}
+
+@test "rc-compile: no pipeline, no fd holder" {
+    longrun "$T/s" a
+    rc-compile "$T/out" "$T/s"
+    [ "$(rc-db -c "$T/out" list services | tr '\n' ' ')" = "a s6rc-oneshot-runner " ]
+    [ ! -e "$T/out/servicedirs/s6rc-fdholder" ]
+    [ ! -e "$T/out/servicedirs/a/run.user" ]
 }
 
 @test "rc-compile: -v2 prints one line per service; a pipeline-name elsewhere is ignored" {

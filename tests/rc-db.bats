@@ -30,10 +30,10 @@ is() { [ "$status" -eq 0 ] && [ "$(echo "$output" | tr '\n' ' ')" = "$1" ]; }
 @test "rc-db: help and list" {
     run rc-db help
     [ "$status" -eq 0 ] && [[ $output == *"rc-db [ -c compiled | -l live ] check"* ]]
-    db list all;       is "job p plog s6rc-oneshot-runner web all pipe "
-    db list services;  is "job p plog s6rc-oneshot-runner web "
+    db list all;       is "job p plog s6rc-fdholder s6rc-oneshot-runner web all pipe "
+    db list services;  is "job p plog s6rc-fdholder s6rc-oneshot-runner web "
     db list oneshots;  is "job "
-    db list longruns;  is "p plog s6rc-oneshot-runner web "
+    db list longruns;  is "p plog s6rc-fdholder s6rc-oneshot-runner web "
     db list bundles;   is "all pipe "
 }
 

@@ -25,7 +25,7 @@ setup() {
     echo plog > "$s/p/producer-for"; echo p > "$s/plog/consumer-for"
     rc-compile "$T/db" "$s"
     make_service "$T/db/servicedirs/web2/log" "touch $T/ran-web2-log; exec cat >/dev/null"
-    LONGRUNS="p plog s6rc-oneshot-runner web web2"
+    LONGRUNS="p plog s6rc-fdholder s6rc-oneshot-runner web web2"
 }
 
 # init ARGS...: rc-init on $T/db and $T/live (plus ARGS), which must succeed silently.
@@ -53,9 +53,9 @@ scan_names() { ls "$1" | tr '\n' ' '; }
     [ "$(od -An -c "$T/live/prefix" | tr -d ' ')" = "rc-" ]
     # one zero byte per atomic service
     n=$(rc-db -c "$T/db" list services | wc -l)
-    [ "$n" = 6 ]
-    [ "$(stat -c %s "$T/live/state")" = 6 ]
-    cmp "$T/live/state" <(head -c 6 /dev/zero)
+    [ "$n" = 7 ]
+    [ "$(stat -c %s "$T/live/state")" = 7 ]
+    cmp "$T/live/state" <(head -c 7 /dev/zero)
     [ ! -e "$T/live/state.new" ]
     # the lock is free once rc-init is done
     run grep -q ":$(stat -c %i "$T/live/lock")\$" <(awk '{print $6}' /proc/locks)
@@ -72,7 +72,7 @@ scan_names() { ls "$1" | tr '\n' ' '; }
     done
     [ -f "$T/live/servicedirs/web2/log/down" ]
     # SCANDIR/PREFIX+NAME -> LIVE/servicedirs/NAME, through the LIVE link
-    [ "$(scan_names "$T/scan")" = "rc-p rc-plog rc-s6rc-oneshot-runner rc-web rc-web2 " ]
+    [ "$(scan_names "$T/scan")" = "rc-p rc-plog rc-s6rc-fdholder rc-s6rc-oneshot-runner rc-web rc-web2 " ]
     for n in $LONGRUNS; do
         [ "$(readlink "$T/scan/rc-$n")" = "$T/live/servicedirs/$n" ]
     done
@@ -122,15 +122,15 @@ scan_names() { ls "$1" | tr '\n' ' '; }
     start_scan "$T/scan"
     init -p rc- "$T/scan"
     real=$(readlink "$T/live")
-    printf '\001\000\000\000\000\000' > "$T/live/state" # as rc would have left it
+    printf '\001\000\000\000\000\000\000' > "$T/live/state" # as rc would have left it
     sup=$(sv_of "$T/scan" "$T/$real/servicedirs/web")
     init -p rc- "$T/scan"
     # nothing changed: same directory, same state, same supervisors, no new link
     [ "$(readlink "$T/live")" = "$real" ]
     [ "$(ls "$T" | grep -c '^live:')" = 1 ]
-    [ "$(od -An -tu1 "$T/live/state" | tr -s ' ')" = " 1 0 0 0 0 0" ]
+    [ "$(od -An -tu1 "$T/live/state" | tr -s ' ')" = " 1 0 0 0 0 0 0" ]
     [ "$(sv_of "$T/scan" "$T/$real/servicedirs/web")" = "$sup" ]
-    [ "$(scan_names "$T/scan")" = "rc-p rc-plog rc-s6rc-oneshot-runner rc-web rc-web2 " ]
+    [ "$(scan_names "$T/scan")" = "rc-p rc-plog rc-s6rc-fdholder rc-s6rc-oneshot-runner rc-web rc-web2 " ]
     # -d on a symlink to the same db counts as the same db
     ln -s db "$T/current"
     run --separate-stderr rc-init -d -c "$T/current" -l "$T/live" -p rc- "$T/scan"
@@ -182,7 +182,7 @@ scan_names() { ls "$1" | tr '\n' ' '; }
 @test "rc-init: -t: supervisors that do not start: 111 naming them, everything undone" {
     fake_scan "$T/scan"
     expect_fail 111 \
-        "rc-init: fatal: timed out waiting for the supervisors of: p plog s6rc-oneshot-runner web web2 web2/log" \
+        "rc-init: fatal: timed out waiting for the supervisors of: p plog s6rc-fdholder s6rc-oneshot-runner web web2 web2/log" \
         rc-init -c "$T/db" -l "$T/live" -p x- -t 300 "$T/scan"
     # the scanner was told to scan, then to scan again once the links were gone
     read -r -t 2 -N 2 sent <&4
@@ -198,7 +198,7 @@ scan_names() { ls "$1" | tr '\n' ' '; }
     [ "$status" -eq 0 ]
     [ "$stderr" = "rc-init: warning: svscan not running on $T/scan" ]
     [ "$(scan_names "$T/scan")" = "$LONGRUNS " ]
-    cmp "$T/live/state" <(head -c 6 /dev/zero)
+    cmp "$T/live/state" <(head -c 7 /dev/zero)
     # a scanner started later finds every service down
     start_scan "$T/scan"
     for n in $LONGRUNS; do wait_for 5 supervised "$T/scan/$n"; done

@@ -1,6 +1,7 @@
 // rc-compile: compile s6-rc service definitions (the source format of s6-rc-compile) into a
 // keel compiled database COMPILED: COMPILED/db (keel/rcdb.h), COMPILED/servicedirs/ (one
-// service directory per longrun, plus the generated s6rc-oneshot-runner) and
+// service directory per longrun, plus the generated s6rc-oneshot-runner, and s6rc-fdholder when
+// there are pipelines: the run of a pipeline's longrun then wraps the user's in rc-pipe) and
 // COMPILED/oneshots/NAME/{up,down,reload} (argv words, each followed by a NUL). Every source is
 // read and checked before anything is written; on any failure COMPILED is removed.
 #include "keel/err.h"
@@ -563,11 +564,24 @@ void check_dep_cycles() noexcept
     }
 }
 
+uint32_t fdholder = none_index; // its id, if there is a pipeline
+
+bool in_pipeline(const Svc& s) noexcept
+{
+    return s.kind == Kind::longrun && (s.producer_for != none_index || s.consumer_for.n);
+}
+
 void resolve() noexcept
 {
     svcs[0].kind = Kind::longrun; // the oneshot runner, generated
     svcs[0].dir = "(generated)";
     check_pipelines();
+    for (uint32_t id = 0; id < svcs.n && fdholder == none_index; ++id)
+        if (in_pipeline(svcs[id])) fdholder = names.id(keel::rc::fd_holder);
+    if (fdholder != none_index) {
+        svcs[fdholder].kind = Kind::longrun;
+        svcs[fdholder].dir = "(generated)";
+    }
     for (uint32_t id = 0; id < svcs.n; ++id) {
         if (svcs[id].kind == Kind::undefined) continue;
         for (const uint32_t m : svcs[id].list) check_defined(id, svcs[id].list_file, m);
@@ -598,6 +612,7 @@ void resolve() noexcept
         // A producer needs its consumer up first (s6-rc does the same).
         if (s.kind == Kind::longrun && s.producer_for != none_index)
             add_atomic(deps, svcs[s.producer_for].index, i);
+        if (in_pipeline(s)) add_atomic(deps, svcs[fdholder].index, i);
         std::sort(deps.begin(), deps.end());
         atom_deps.push(deps);
     }
@@ -624,11 +639,13 @@ void write_file(const char* path, std::string_view content, mode_t mode) noexcep
     if (close(fd.release()) < 0) fail_sys(keel::exit_sys, "unable to write ", path);
 }
 
-void copy_longrun(std::string_view src, std::string_view dst) noexcept
+// The user's run is copied as run.user when the generated run wraps it (wrapped).
+void copy_longrun(std::string_view src, std::string_view dst, bool wrapped) noexcept
 {
     keel::PathBuf<> from, to;
     for (const char* f : copied_files) {
-        if (!from.set(src, "/", f) || !to.set(dst, "/", f))
+        const std::string_view to_name = wrapped && f == copied_files[0] ? "run.user" : f;
+        if (!from.set(src, "/", f) || !to.set(dst, "/", to_name))
             fail_sys(keel::exit_sys, "unable to copy ", src, "/", f);
         struct stat st;
         if (stat(from.c_str(), &st) < 0) {
@@ -653,20 +670,85 @@ void copy_longrun(std::string_view src, std::string_view dst) noexcept
     }
 }
 
-// The generated service directory of s6rc-oneshot-runner: rc-oneshotd on LIVE/compiled.
-void write_runner(std::string_view dst) noexcept
+// Writes the executable script dst/run: "#!/bin/sh\n", then text, then a newline.
+void write_run(std::string_view dst, const auto& text) noexcept
 {
-    keel::PathBuf<> prog, path;
-    if (!keel::program_path(prog, "rc-oneshotd")) fail_sys(keel::exit_sys, "unable to find rc-oneshotd");
+    keel::PathBuf<> path;
     if (!path.set(dst, "/run")) fail_sys(keel::exit_sys, "unable to write ", dst, "/run");
     keel::Fd fd = keel::open_file(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0755);
     if (!fd) fail_sys(keel::exit_sys, "unable to write ", path.view());
     keel::BufWriter<4096> w(fd.get());
-    if (!w.put("#!/bin/sh\nexec ") || !keel::put_sh_word(w, prog.view()) ||
-        !w.put(" -d 3 -- s ../../compiled/oneshots\n") || !w.flush() || close(fd.release()) < 0)
+    if (!w.put("#!/bin/sh\n") || !text(w) || !w.put("\n") || !w.flush() || close(fd.release()) < 0)
         fail_sys(keel::exit_sys, "unable to write ", path.view());
+}
+
+// dst/notification-fd: 3 (the generated daemons notify readiness with -d 3).
+void write_notification_fd(std::string_view dst) noexcept
+{
+    keel::PathBuf<> path;
     if (!path.set(dst, "/notification-fd")) fail_sys(keel::exit_sys, "unable to write ", dst);
     write_file(path.c_str(), "3\n", 0644);
+}
+
+// The path of keel program name (this build's or the installed one), fatal if none.
+std::string_view program(const char* name) noexcept
+{
+    keel::PathBuf<> prog;
+    if (!keel::program_path(prog, name)) fail_sys(keel::exit_sys, "unable to find ", name);
+    return keep(prog.view());
+}
+
+// The generated service directory of s6rc-oneshot-runner: rc-oneshotd on LIVE/compiled.
+void write_runner(std::string_view dst) noexcept
+{
+    const std::string_view daemon = program("rc-oneshotd");
+    write_run(dst, [&](auto& w) {
+        return w.put("exec ") && keel::put_sh_word(w, daemon) &&
+               w.put(" -d 3 -- s ../../compiled/oneshots");
+    });
+    write_notification_fd(dst);
+}
+
+// The generated service directory of s6rc-fdholder: rc-fdholderd listening on s. With an
+// fdhuser, it runs as that user, in the directory h of its own (the service directory is
+// root's), and s is a symbolic link to its socket h/s.
+void write_fdholder(std::string_view dst, std::string_view fdhuser) noexcept
+{
+    const std::string_view daemon = program("rc-fdholderd");
+    if (fdhuser.empty()) {
+        write_run(dst, [&](auto& w) {
+            return w.put("exec ") && keel::put_sh_word(w, daemon) && w.put(" -d 3 -- ") &&
+                   w.put(keel::rc::fd_holder_socket);
+        });
+    } else {
+        const std::string_view setuidgid = program("setuidgid");
+        write_run(dst, [&](auto& w) {
+            return w.put("mkdir -p h && chown ") && keel::put_sh_word(w, fdhuser) &&
+                   w.put(" h && chmod 0700 h && ln -sfn h/s ") &&
+                   w.put(keel::rc::fd_holder_socket) && w.put(" || exit 111\nexec ") &&
+                   keel::put_sh_word(w, setuidgid) && w.put(" ") &&
+                   keel::put_sh_word(w, fdhuser) && w.put(" ") && keel::put_sh_word(w, daemon) &&
+                   w.put(" -d 3 -- h/s");
+        });
+    }
+    write_notification_fd(dst);
+}
+
+// The run of a longrun in a pipeline: its own run (run.user) with the read end of its own pipe
+// as stdin if it is a consumer, the write end of its consumer's pipe as stdout if a producer.
+void write_pipe_run(std::string_view dst, const Svc& s) noexcept
+{
+    static std::string_view rcpipe;
+    if (rcpipe.empty()) rcpipe = program("rc-pipe");
+    write_run(dst, [&](auto& w) {
+        if (!w.put("exec ") || !keel::put_sh_word(w, rcpipe)) return false;
+        if (s.consumer_for.n && (!w.put(" -r ") || !keel::put_sh_word(w, s.name))) return false;
+        if (s.producer_for != none_index &&
+            (!w.put(" -w ") || !keel::put_sh_word(w, svcs[s.producer_for].name)))
+            return false;
+        return w.put(" ../") && keel::put_sh_word(w, keel::rc::fd_holder) && w.put("/") &&
+               w.put(keel::rc::fd_holder_socket) && w.put(" ./run.user");
+    });
 }
 
 void write_compiled(const char* out, const char* fdhuser) noexcept
@@ -688,8 +770,14 @@ void write_compiled(const char* out, const char* fdhuser) noexcept
         if (s.kind == Kind::longrun) {
             make_dir(at("servicedirs", s.name));
             const std::string_view dst = keep(path.view());
-            if (i == svcs[0].index) write_runner(dst);
-            else copy_longrun(s.dir, dst);
+            if (i == svcs[0].index) {
+                write_runner(dst);
+            } else if (fdholder != none_index && i == svcs[fdholder].index) {
+                write_fdholder(dst, fdhuser);
+            } else {
+                copy_longrun(s.dir, dst, in_pipeline(s));
+                if (in_pipeline(s)) write_pipe_run(dst, s);
+            }
         } else {
             make_dir(at("oneshots", s.name));
             for (int k = 0; k < 3; ++k)

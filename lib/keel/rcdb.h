@@ -26,6 +26,11 @@ inline constexpr char default_live[] = "/run/keel-rc";
 inline constexpr char default_bootdb[] = "/etc/keel/rc/compiled/current";
 /// The internal longrun that runs oneshot scripts; every oneshot depends on it.
 inline constexpr std::string_view oneshot_runner = "s6rc-oneshot-runner";
+/// The internal longrun that holds the pipes of pipelines (rc-fdholderd), in a db with at least
+/// one pipeline; every longrun of a pipeline depends on it. Its socket, relative to its service
+/// directory, is fd_holder_socket.
+inline constexpr std::string_view fd_holder = "s6rc-fdholder";
+inline constexpr char fd_holder_socket[] = "s";
 /// Name prefixes reserved for s6-rc's and keel's internal services.
 inline constexpr std::string_view reserved_prefixes[] = {"s6rc-", "s6-rc-"};
 /// The magic and version line the db file starts with.

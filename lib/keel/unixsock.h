@@ -1,12 +1,14 @@
-// Unix stream sockets for keel's request/reply daemons (init-runleveld, rc-oneshotd) and their
-// clients: listening on a path, connecting to it, sending without SIGPIPE, and the big-endian
-// 32-bit integers their protocols carry. Nothing here prints or exits; errors set errno.
+// Unix stream sockets for keel's request/reply daemons (init-runleveld, rc-oneshotd,
+// rc-fdholderd) and their clients: listening on a path, connecting to it, sending without
+// SIGPIPE, passing descriptors (SCM_RIGHTS), and the big-endian 32-bit integers their protocols
+// carry. Nothing here prints or exits; errors set errno.
 #pragma once
 
 #include "keel/fd.h"
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <sys/types.h>
 
 namespace keel {
@@ -38,6 +40,23 @@ void unlink_if_same(const char* path, SockFile mine) noexcept;
 /// send(2) of all of buf, retrying on EINTR and short sends, never raising SIGPIPE (EPIPE
 /// instead). With flags MSG_DONTWAIT a full socket gives EAGAIN. False with errno.
 [[nodiscard]] bool send_all(int sock, const void* buf, std::size_t len, int flags = 0) noexcept;
+
+/// The most descriptors send_fds() passes at once.
+inline constexpr std::size_t max_passed_fds = 16;
+
+/// Sends all of buf (len >= 1) on sock with the descriptors fds (at most max_passed_fds)
+/// attached to its first part, like send_all() otherwise (EINTR, short sends, no SIGPIPE,
+/// flags). The descriptors stay open here. False with errno (EINVAL for a bad len or count).
+[[nodiscard]] bool send_fds(int sock, const void* buf, std::size_t len, std::span<const int> fds,
+                            int flags = 0) noexcept;
+
+/// One recvmsg(2) of up to len bytes into buf (EINTR retried), taking the descriptors that
+/// come with them, close-on-exec: the first ones go into fds (each one reset), any more are
+/// closed at once; got is set to how many came (more than fds.size() if the sender passed more
+/// than room, or more than max_passed_fds: some were then lost). Returns the number of bytes
+/// read (0 at EOF), or -1 with errno.
+[[nodiscard]] ssize_t recv_fds(int sock, void* buf, std::size_t len, std::span<Fd> fds,
+                               std::size_t& got, int flags = 0) noexcept;
 
 /// v as 4 bytes, most significant first, at out.
 inline void put_be32(char* out, std::uint32_t v) noexcept
