@@ -91,6 +91,21 @@ struct Update {
     uint32_t* rename_len = nullptr;
     std::span<const uint32_t>* targets = nullptr; // old index -> the new services it maps to
     keel::GrowBuf words;
+
+    Update() noexcept = default;
+    Update(const Update&) = delete;
+    Update& operator=(const Update&) = delete;
+    ~Update()
+    {
+        std::free(oflags);
+        std::free(nflags);
+        std::free(sel);
+        std::free(inv);
+        std::free(line);
+        std::free(rename_off);
+        std::free(rename_len);
+        std::free(targets);
+    }
 };
 
 template <class T>
@@ -320,10 +335,7 @@ void stop_old(Update& u)
                       " not switched to");
 }
 
-} // namespace
-
-// The rest (building the new live dir and switching) is in the second half of this file.
-namespace {
+// --- The new live dir and the switch ------------------------------------------------------
 
 // One old longrun whose live service dir moves into the new live dir.
 struct Move {
@@ -344,8 +356,17 @@ struct Build {
     bool* fresh_logged = nullptr;
     uint32_t nfresh = 0;
     keel::rc::SupervisorWait starting, exiting;
-    bool switched = false;
     int worst = 0; // after the switch: 2 on a timeout, 111 on an error
+
+    Build() noexcept = default;
+    Build(const Build&) = delete;
+    Build& operator=(const Build&) = delete;
+    ~Build()
+    {
+        std::free(moves);
+        std::free(fresh);
+        std::free(fresh_logged);
+    }
 };
 
 bool old_dir(const Build& b, uint32_t i, keel::PathBuf<>& out, std::string_view sub = {})
@@ -425,7 +446,7 @@ template <class... A>
     b.starting.stop();
     rollback(b);
     errno = e;
-    keel::die_sys(keel::exit_sys, a..., ": ", b.u->o.newdb, " not switched to");
+    keel::die_sys(keel::exit_sys, a...);
 }
 
 // Moves old longrun m.old's live dir to new longrun m.neu's place, blocked, then gives it the
@@ -597,7 +618,6 @@ void update(Update& u, Build& b)
     link_new(b);
     if (!keel::rc::switch_live(u.o.live, b.real.c_str()))
         fail(b, "unable to switch ", u.o.live, " to ", b.real.view());
-    b.switched = true;
     if (u.o.verbosity >= 2) keel::info("switched ", u.o.live, " to ", u.o.newdb);
     finish(b);
 }
