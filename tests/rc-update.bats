@@ -293,3 +293,22 @@ update() {
     [ "$(real)" = "$old" ] && [ "$(ls "$T" | grep -c '^live:')" = 1 ]
     stop_scan "$T/scan"
 }
+
+@test "rc-update: a failure while building: moved dirs put back with their definitions, 111" {
+    boot
+    sva=$(sv_pid_of a); old=$(real)
+    copy_src src2
+    printf '#!/bin/sh\nexec sleep 100001\n' > "$T/src2/a/run"
+    src_service "$T/src2" zz longrun
+    rc-compile "$T/db2" "$T/src2"
+    rm -r "$T/db2/servicedirs/zz"
+    run --separate-stderr rc-update -l "$T/live" "$T/db2"
+    [ "$status" -eq 111 ]
+    [[ $stderr == "rc-update: fatal: unable to copy $T/db2/servicedirs/zz to $T/live:update:"??????"/servicedirs/zz: No such file or directory" ]]
+    [ "$(real)" = "$old" ] && [ "$(ls "$T" | grep -c '^live:')" = 1 ]
+    [ "$(sv_pid_of a)" = "$sva" ]
+    cmp "$(sd a)/run" "$T/db1/servicedirs/a/run"
+    [ "$(ls "$T/scan" | tr '\n' ' ')" = "rc-a rc-b rc-c rc-gone rc-s6rc-oneshot-runner " ]
+    for n in a b c gone; do [ -e "$(sd $n)/down" ]; svok "$(sd $n)"; done
+    stop_scan "$T/scan"
+}

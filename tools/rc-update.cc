@@ -355,6 +355,8 @@ struct Build {
     uint32_t* fresh = nullptr; // new longruns with a fresh copy
     bool* fresh_logged = nullptr;
     uint32_t nfresh = 0;
+    uint32_t* linked = nullptr; // new longruns whose scandir link this run made
+    uint32_t nlinked = 0;
     keel::rc::SupervisorWait starting, exiting;
     int worst = 0; // after the switch: 2 on a timeout, 111 on an error
 
@@ -366,6 +368,7 @@ struct Build {
         std::free(moves);
         std::free(fresh);
         std::free(fresh_logged);
+        std::free(linked);
     }
 };
 
@@ -423,6 +426,10 @@ void rollback(Build& b)
 {
     const int e = errno;
     keel::PathBuf<> od, nd, src;
+    const Update& u = *b.u;
+    for (uint32_t k = 0; k < b.nlinked; ++k)
+        if (od.set(u.live.scandir(), "/", u.live.prefix(), u.ndb.name(b.linked[k])))
+            unlink(od.c_str());
     for (uint32_t k = b.nmoves; k-- > 0;) {
         const Move& m = b.moves[k];
         if (!m.moved || !old_dir(b, m.old, od) || !new_dir(b, m.neu, nd)) continue;
@@ -526,8 +533,10 @@ void link_new(Build& b)
             fail(b, "unable to subscribe to ", where.view());
     for (uint32_t x = 0; x < u.nn; ++x) {
         if (u.ndb.type(x) != keel::rc::Type::longrun) continue;
+        const bool had = p.set(u.live.scandir(), "/", u.live.prefix(), u.ndb.name(x)) && exists(p);
         if (!keel::rc::link_service(u.live.scandir(), u.live.prefix(), u.ndb.name(x), u.o.live, p))
             fail(b, "unable to symlink ", p.view());
+        if (!had) b.linked[b.nlinked++] = x;
     }
 }
 
@@ -611,6 +620,7 @@ void update(Update& u, Build& b)
     b.moves = alloc<Move>(u.nn);
     b.fresh = alloc<uint32_t>(u.nn);
     b.fresh_logged = alloc<bool>(u.nn);
+    b.linked = alloc<uint32_t>(u.nn);
     if (!b.starting.reserve(u.nn) || !b.exiting.reserve(u.on))
         keel::die_sys(keel::exit_sys, "unable to allocate memory");
     if (u.o.verbosity >= 2) keel::info("building the new live directory");
@@ -667,6 +677,14 @@ void start_new(const Update& u)
         }
     argv[m] = nullptr;
     if (u.o.verbosity >= 2) keel::info("starting the services that restart");
+    // rc gets the signal state rc-update started with (the waits blocked the stop signals).
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    sigprocmask(SIG_UNBLOCK, &set, nullptr);
+    signal(SIGPIPE, SIG_DFL);
     execve(argv[0], argv, environ);
     keel::die_exec(rc.view());
 }
