@@ -109,7 +109,7 @@ update() {
     wait_for 5 is_up "$(sd b)"
     [ "$(pid_of a)" != "$pa" ] && [ "$(pid_of b)" != "$pb" ] && [ "$(pid_of c)" = "$pc" ]
     [ "$(grep -c x "$T/ran-a")" = 2 ] && [ "$(grep -c x "$T/ran-c")" = 1 ]
-    [ "$(upl)" = "a b c s6rc-oneshot-runner " ]
+    [ "$(upl)" = "a b c " ]
     stop_scan "$T/scan"
 }
 
@@ -129,7 +129,7 @@ update() {
     update "$T/db2"
     for n in a b c d gone; do wait_for 5 is_up "$(sd $n)"; done
     [ "$(pid_of a)" != "$pa" ] && [ "$(pid_of b)" != "$pb" ] && [ "$(pid_of c)" != "$pc" ]
-    [ "$(upl)" = "a b c d gone s6rc-oneshot-runner " ]
+    [ "$(upl)" = "a b c d gone " ]
     stop_scan "$T/scan"
 }
 
@@ -148,12 +148,12 @@ update() {
     [ "$(pid_of c2)" = "$pc" ] && [ "$(sv_pid_of c2)" = "$svc" ]
     [ ! -e "$(sd c)" ] && [ ! -L "$T/scan/rc-c" ]
     [ "$(readlink "$T/scan/rc-c2")" = "$T/live/servicedirs/c2" ]
-    [ "$(upl)" = "a b c2 s6rc-oneshot-runner " ]
+    [ "$(upl)" = "a b c2 " ]
     [ ! -e "$(sd c2)/down" ]
     # without the convfile, c would be gone and c2 new: c stops, c2 stays down
     update "$T/db1"
     wait_for 5 gone "$svc"
-    [ "$(upl)" = "a b s6rc-oneshot-runner " ]
+    [ "$(upl)" = "a b " ]
     stop_scan "$T/scan"
 }
 

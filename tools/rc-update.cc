@@ -394,10 +394,12 @@ bool kept_entry(std::string_view n)
     return n == "supervise" || n == "event" || n == "down" || n == "log";
 }
 
-// Replaces the definition files of the live service dir dir by those of src, in place.
-bool replace_definition(const char* dir, const char* src)
+// Replaces, in the live service dir dir, the definition files that came from the compiled dir
+// from (the entries there) by those of the compiled dir to. What the service or its supervisor
+// made at run time (supervise/, event/, down, a socket...) stays.
+bool replace_definition(const char* dir, const char* from, const char* to)
 {
-    DIR* d = opendir(dir);
+    DIR* d = opendir(from);
     if (!d) return false;
     keel::PathBuf<> p;
     bool ok = true;
@@ -418,14 +420,14 @@ bool replace_definition(const char* dir, const char* src)
     const int e = errno;
     closedir(d);
     errno = e;
-    return ok && keel::copy_tree(src, dir);
+    return ok && keel::copy_tree(to, dir);
 }
 
 // Puts back the moved service dirs with their old definitions, and removes the new dir.
 void rollback(Build& b)
 {
     const int e = errno;
-    keel::PathBuf<> od, nd, src;
+    keel::PathBuf<> od, nd, src, to;
     const Update& u = *b.u;
     for (uint32_t k = 0; k < b.nlinked; ++k)
         if (od.set(u.live.scandir(), "/", u.live.prefix(), u.ndb.name(b.linked[k])))
@@ -434,8 +436,9 @@ void rollback(Build& b)
         const Move& m = b.moves[k];
         if (!m.moved || !old_dir(b, m.old, od) || !new_dir(b, m.neu, nd)) continue;
         if (!src.set(b.oreal.view(), "/", keel::rc::live_compiled, "/",
-                     keel::rc::live_servicedirs, "/", odb(*b.u).name(m.old)) ||
-            !replace_definition(nd.c_str(), src.c_str()))
+                     keel::rc::live_servicedirs, "/", odb(u).name(m.old)) ||
+            !to.set(u.o.newdb, "/", keel::rc::live_servicedirs, "/", u.ndb.name(m.neu)) ||
+            !replace_definition(nd.c_str(), to.c_str(), src.c_str()))
             keel::warn_sys("unable to put back the definition of ", nd.view());
         if (rename(nd.c_str(), od.c_str()) < 0)
             keel::warn_sys("unable to rename ", nd.view(), " to ", od.view());
@@ -460,9 +463,11 @@ template <class... A>
 // new definition.
 void move_in(Build& b, Move& m)
 {
-    keel::PathBuf<> od, nd, src;
+    keel::PathBuf<> od, nd, src, from;
     if (!old_dir(b, m.old, od) || !new_dir(b, m.neu, nd) ||
-        !src.set(b.u->o.newdb, "/", keel::rc::live_servicedirs, "/", b.u->ndb.name(m.neu)))
+        !src.set(b.u->o.newdb, "/", keel::rc::live_servicedirs, "/", b.u->ndb.name(m.neu)) ||
+        !from.set(b.oreal.view(), "/", keel::rc::live_compiled, "/", keel::rc::live_servicedirs,
+                  "/", odb(*b.u).name(m.old)))
         fail(b, "unable to move ", od.view());
     keel::PathBuf<> down;
     m.had_down = down.set(od.view(), "/down") && exists(down);
@@ -473,7 +478,7 @@ void move_in(Build& b, Move& m)
     }
     if (rename(od.c_str(), nd.c_str()) < 0) fail(b, "unable to rename ", od.view(), " to ", nd.view());
     m.moved = true;
-    if (!replace_definition(nd.c_str(), src.c_str()))
+    if (!replace_definition(nd.c_str(), from.c_str(), src.c_str()))
         fail(b, "unable to copy ", src.view(), " into ", nd.view());
 }
 
