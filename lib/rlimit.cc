@@ -57,4 +57,9 @@ bool apply_rlimit(int resource, LimitMode mode, LimitValue v) noexcept
     return setrlimit(resource, &r) == 0;
 }
 
+bool raise_soft_limit(int resource) noexcept
+{
+    return apply_rlimit(resource, LimitMode::Soft, {.n = 0, .highest = true});
+}
+
 } // namespace keel

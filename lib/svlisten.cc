@@ -11,21 +11,48 @@
 
 namespace keel::sv {
 
+bool follow_start(const char* dir, ftrig::Listener& events, bool& up, bool& ready,
+                  const char*& step) noexcept
+{
+    PathBuf<> event;
+    step = "subscribe to events for ";
+    if (!event.set(dir, "/event")) return false;
+    if (!ftrig::make_fifodir(event.c_str(), false, getegid(), false)) return false;
+    if (!events.subscribe(event.c_str())) return false;
+    step = "read status for ";
+    Status st;
+    if (!status_read(dir, st)) return false;
+    up = st.up();
+    ready = st.ready;
+    return true;
+}
+
+bool apply_event(bool& up, bool& ready, char ev, const Goal& g) noexcept
+{
+    switch (ev) {
+    case 'd': up = false, ready = false; return false;
+    case 'D': up = false, ready = true; return false;
+    case 'u': up = true, ready = false; return false;
+    case 'U': up = true, ready = true; return false;
+    case 'O':
+    case 'x': {
+        // The service will not get there by itself: count it, and stop waiting for it.
+        if (ev == 'O' && !g.up) return false;
+        const bool failed = ev == 'O' || !goal_holds(up, ready, g);
+        up = g.up;
+        ready = g.ready;
+        return failed;
+    }
+    default: return false;
+    }
+}
+
 bool Watch::start(char* const* dirs) noexcept
 {
     for (std::size_t i = 0; i < n_; ++i) {
         failed_ = i;
         Entry& s = e_[i];
-        PathBuf<> event;
-        step_ = "subscribe to events for ";
-        if (!event.set(dirs[i], "/event")) return false;
-        if (!ftrig::make_fifodir(event.c_str(), false, getegid(), false)) return false;
-        if (!s.events.subscribe(event.c_str())) return false;
-        step_ = "read status for ";
-        Status st;
-        if (!status_read(dirs[i], st)) return false;
-        s.up = st.up();
-        s.ready = st.ready;
+        if (!follow_start(dirs[i], s.events, s.up, s.ready, step_)) return false;
     }
     return true;
 }
@@ -34,28 +61,8 @@ bool Watch::reached(const Goal& g) const noexcept
 {
     std::size_t ok = 0;
     for (std::size_t i = 0; i < n_; ++i)
-        if (e_[i].up == g.up && (!g.ready || e_[i].ready)) ++ok;
+        if (goal_holds(e_[i].up, e_[i].ready, g)) ++ok;
     return g.any ? ok > 0 : ok == n_;
-}
-
-bool Watch::apply(Entry& s, char ev, const Goal& g) noexcept
-{
-    switch (ev) {
-    case 'd': s.up = false, s.ready = false; return false;
-    case 'D': s.up = false, s.ready = true; return false;
-    case 'u': s.up = true, s.ready = false; return false;
-    case 'U': s.up = true, s.ready = true; return false;
-    case 'O':
-    case 'x': {
-        // The service will not get there by itself: count it, and stop waiting for it.
-        if (ev == 'O' && !g.up) return false;
-        const bool failed = ev == 'O' || s.up != g.up || (g.ready && !s.ready);
-        s.up = g.up;
-        s.ready = g.ready;
-        return failed;
-    }
-    default: return false;
-    }
 }
 
 int Watch::wait(const Goal& g, std::int64_t deadline_ms, int extra_fd, void (*on_extra)(void*),
@@ -68,7 +75,7 @@ int Watch::wait(const Goal& g, std::int64_t deadline_ms, int extra_fd, void (*on
         for (std::size_t i = 0; i < n_; ++i) {
             Entry& s = e_[i];
             while (s.pos < s.len) {
-                if (apply(s, s.pending[s.pos++], g)) ++failures;
+                if (apply_event(s.up, s.ready, s.pending[s.pos++], g)) ++failures;
                 if (reached(g)) return true;
             }
         }

@@ -51,9 +51,15 @@ void close_over(const Db& db, std::span<std::uint8_t> sel, bool down) noexcept;
 
 /// Runs the transitions that take the live services from their current state (live.is_up())
 /// to want: a want_up service whose dependencies are not all wanted up or already up gets
-/// them added (closure), a want_down one the services depending on it. The caller has the
-/// live state open with an exclusive lock. SIGTERM and SIGINT received meanwhile end the
-/// longrun transitions in progress as failures. Returns the outcome (see ChangeResult).
+/// them added (closure), a want_down one the services depending on it. Where the two sets
+/// meet, down wins: a service in the down set (closed over reverse dependencies) is never
+/// brought up, and neither is anything that depends on it. The caller has the live state
+/// open with an exclusive lock. SIGTERM and SIGINT are blocked and read from a signalfd (they
+/// stay blocked afterwards, so one that comes between two calls is seen by the second);
+/// one received meanwhile ends the longrun transitions in progress as failures and starts no
+/// new ones (oneshots in progress are waited for). SIGPIPE is ignored. RLIMIT_NOFILE's soft
+/// limit is raised to the hard one; starts that find no descriptor wait for one to be freed.
+/// Allocates only before the loop. Returns the outcome (see ChangeResult).
 [[nodiscard]] ChangeResult change(Live& live, std::span<const std::uint8_t> want,
                                   const ChangeOptions& opt) noexcept;
 

@@ -100,4 +100,10 @@ struct LimitValue {
 /// without privilege, or RLIMIT_NOFILE above fs.nr_open).
 [[nodiscard]] bool apply_rlimit(int resource, LimitMode mode, LimitValue v) noexcept;
 
+/// Raises resource's soft limit to its hard limit (a program that may need many descriptors
+/// does it for RLIMIT_NOFILE first). Where the hard limit is unlimited but the kernel caps
+/// the value (RLIMIT_NOFILE and fs.nr_open), the soft limit is left as it was. False with
+/// errno if the limit could not be raised.
+[[nodiscard]] bool raise_soft_limit(int resource) noexcept;
+
 } // namespace keel

@@ -19,6 +19,25 @@ struct Goal {
     bool any = false;   ///< one service suffices (-o) instead of all (-a)
 };
 
+/// Whether one service whose state is up/ready meets goal g (g.any does not matter here).
+[[nodiscard]] constexpr bool goal_holds(bool up, bool ready, const Goal& g) noexcept
+{
+    return up == g.up && (!g.ready || ready);
+}
+
+/// The race-free start of following one service: makes DIR/event if missing (restricted to
+/// the caller's group), subscribes events to it, then reads DIR/supervise/status into up and
+/// ready. False with errno; step then says what failed: "subscribe to events for " or
+/// "read status for " (events stays subscribed in the second case).
+[[nodiscard]] bool follow_start(const char* dir, ftrig::Listener& events, bool& up, bool& ready,
+                                const char*& step) noexcept;
+
+/// Applies one event byte (d D u U O x; others are ignored) to a followed service's up and
+/// ready flags, waited for goal g. True if it counts as a failure: a permanent failure (O)
+/// while waited up, or the supervisor exiting (x) before the goal was met; both also set the
+/// flags to the goal's, since the service will not get there by itself.
+[[nodiscard]] bool apply_event(bool& up, bool& ready, char ev, const Goal& g) noexcept;
+
 /// The outcome of Watch::wait().
 inline constexpr int wait_timeout = -1;
 inline constexpr int wait_error = -2;
@@ -62,9 +81,6 @@ public:
     void stop() noexcept;
 
 private:
-    // Applies one event byte to service i; true if it counts as a failure.
-    bool apply(Entry& s, char ev, const Goal& g) noexcept;
-
     Entry* e_;
     std::size_t n_;
     std::size_t failed_ = 0;
