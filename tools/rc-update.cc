@@ -36,6 +36,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <dirent.h>
+#include <initializer_list>
 #include <string_view>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -129,10 +130,20 @@ std::string_view new_name_of(const Update& u, uint32_t i)
 
 // --- The conversion file -----------------------------------------------------------------
 
-template <class... A>
-[[noreturn]] void conv_die(const Update& u, int code, uint32_t line, const A&... a)
+// One out-of-line message builder for every convfile error (it keeps the binary small).
+[[noreturn, gnu::noinline]] void conv_die(const Update& u, int code, uint32_t line,
+                                          std::initializer_list<std::string_view> what)
 {
-    keel::die(code, u.o.convfile, " line ", keel::fmt_number(line), ": ", a...);
+    const keel::NumText n = keel::fmt_number(line);
+    std::string_view v[keel::max_pieces];
+    std::size_t k = 0;
+    for (const std::string_view s : {std::string_view(u.o.convfile), std::string_view(" line "),
+                                     n.view(), std::string_view(": ")})
+        v[k++] = s;
+    for (const std::string_view s : what)
+        if (k < keel::max_pieces) v[k++] = s;
+    keel::report("fatal", {v, k}, 0);
+    keel::exit_now(code);
 }
 
 // One line: OLD [-> NEW] [restart]. Its words are appended to u.words (kept: renames point
@@ -143,7 +154,7 @@ void parse_line(Update& u, std::string_view text, uint32_t line)
     std::size_t n = 0;
     if (keel::exec_lex(text, u.words, n) != keel::LexResult::ok) {
         if (errno == ENOMEM) keel::die_sys(keel::exit_sys, "unable to allocate memory");
-        conv_die(u, keel::exit_usage, line, "syntax error");
+        conv_die(u, keel::exit_usage, line, {"syntax error"});
     }
     if (n == 0) return;
     // The words of this line, NUL-separated, from base.
@@ -158,17 +169,17 @@ void parse_line(Update& u, std::string_view text, uint32_t line)
     const uint32_t i = odb(u).find(old);
     if (i == none_index) {
         if (odb(u).find_bundle(old) != none_index)
-            conv_die(u, exit_type, line, old, " is a bundle, not an atomic service");
-        conv_die(u, exit_unknown, line, "unknown service: ", old);
+            conv_die(u, exit_type, line, {old, " is a bundle, not an atomic service"});
+        conv_die(u, exit_unknown, line, {"unknown service: ", old});
     }
     if (u.oflags[i] & o_conv)
-        conv_die(u, exit_duplicate, line, "service ", old, " appears more than once");
+        conv_die(u, exit_duplicate, line, {"service ", old, " appears more than once"});
     u.oflags[i] |= o_conv;
     u.line[i] = line;
     --n;
     if (n && rest.starts_with(std::string_view("->\0", 3))) {
         (void)next();
-        if (n < 2) conv_die(u, keel::exit_usage, line, "-> without a new name");
+        if (n < 2) conv_die(u, keel::exit_usage, line, {"-> without a new name"});
         const std::size_t off = static_cast<std::size_t>(rest.data() - u.words.data().data());
         const std::string_view nw = next();
         u.oflags[i] |= o_renamed;
@@ -178,7 +189,7 @@ void parse_line(Update& u, std::string_view text, uint32_t line)
     }
     for (; n; --n) {
         const std::string_view w = next();
-        if (w != "restart") conv_die(u, keel::exit_usage, line, "unknown keyword: ", w);
+        if (w != "restart") conv_die(u, keel::exit_usage, line, {"unknown keyword: ", w});
         u.oflags[i] |= o_restart;
     }
 }
@@ -210,7 +221,7 @@ void map_services(Update& u)
         const std::string_view name = new_name_of(u, i);
         if (!u.ndb.resolve(name, u.targets[i])) {
             if (u.oflags[i] & o_renamed)
-                conv_die(u, exit_unknown, u.line[i], "unknown service in ", u.o.newdb, ": ", name);
+                conv_die(u, exit_unknown, u.line[i], {"unknown service in ", u.o.newdb, ": ", name});
             continue; // gone: stopped, never started again
         }
         if (u.targets[i].size() == 1) u.oflags[i] |= o_single;
@@ -218,8 +229,7 @@ void map_services(Update& u)
             if (u.nflags[x] & n_target) {
                 const uint32_t j = u.inv[x];
                 const uint32_t l = u.line[i] ? u.line[i] : u.line[j];
-                conv_die(u, exit_duplicate, l, "new service ", u.ndb.name(x),
-                         " would replace both ", od.name(j), " and ", od.name(i));
+                conv_die(u, exit_duplicate, l, {"new service ", u.ndb.name(x), " would replace both ", od.name(j), " and ", od.name(i)});
             }
             u.nflags[x] |= n_target;
             u.inv[x] = i;
@@ -449,14 +459,14 @@ void rollback(Build& b)
     errno = e;
 }
 
-template <class... A>
-[[noreturn]] void fail(Build& b, const A&... a)
+// Undoes the build and dies with "unable to ...: strerror" (one out-of-line function).
+[[noreturn, gnu::noinline]] void fail(Build& b, std::initializer_list<std::string_view> what)
 {
     const int e = errno;
     b.starting.stop();
     rollback(b);
-    errno = e;
-    keel::die_sys(keel::exit_sys, a...);
+    keel::report("fatal", {what.begin(), what.size()}, e);
+    keel::exit_now(keel::exit_sys);
 }
 
 // Moves old longrun m.old's live dir to new longrun m.neu's place, blocked, then gives it the
@@ -468,18 +478,18 @@ void move_in(Build& b, Move& m)
         !src.set(b.u->o.newdb, "/", keel::rc::live_servicedirs, "/", b.u->ndb.name(m.neu)) ||
         !from.set(b.oreal.view(), "/", keel::rc::live_compiled, "/", keel::rc::live_servicedirs,
                   "/", odb(*b.u).name(m.old)))
-        fail(b, "unable to move ", od.view());
+        fail(b, {"unable to move ", od.view()});
     keel::PathBuf<> down;
     m.had_down = down.set(od.view(), "/down") && exists(down);
     switch (keel::sv::write_control(od.c_str(), "Q")) {
     case keel::sv::CtlResult::ok: m.blocked = true; break;
     case keel::sv::CtlResult::not_supervised: break;
-    default: fail(b, "unable to block ", od.view());
+    default: fail(b, {"unable to block ", od.view()});
     }
-    if (rename(od.c_str(), nd.c_str()) < 0) fail(b, "unable to rename ", od.view(), " to ", nd.view());
+    if (rename(od.c_str(), nd.c_str()) < 0) fail(b, {"unable to rename ", od.view(), " to ", nd.view()});
     m.moved = true;
     if (!replace_definition(nd.c_str(), from.c_str(), src.c_str()))
-        fail(b, "unable to copy ", src.view(), " into ", nd.view());
+        fail(b, {"unable to copy ", src.view(), " into ", nd.view()});
 }
 
 // A new longrun (nobody's live dir moves there): a copy of its compiled dir, down.
@@ -489,10 +499,10 @@ void copy_in(Build& b, uint32_t x)
     if (!new_dir(b, x, nd) ||
         !src.set(b.u->o.newdb, "/", keel::rc::live_servicedirs, "/", b.u->ndb.name(x)) ||
         !keel::copy_tree(src.c_str(), nd.c_str()))
-        fail(b, "unable to copy ", src.view(), " to ", nd.view());
+        fail(b, {"unable to copy ", src.view(), " to ", nd.view()});
     keel::rc::PrepStep step;
     if (!keel::rc::prepare_service_dir(nd.c_str(), b.fresh_logged[b.nfresh], step, where))
-        fail(b, "unable to prepare ", where.view());
+        fail(b, {"unable to prepare ", where.view()});
     b.fresh[b.nfresh++] = x;
 }
 
@@ -509,12 +519,12 @@ void build_dir(Build& b)
         !keel::rc::fill_live_dir(b.real.c_str(), u.o.newdb, scandir.c_str(), u.live.prefix(),
                                  {st, u.nn}, b.lock, step)) {
         const keel::rc::FillFailure f = keel::rc::fill_failure(step);
-        fail(b, "unable to ", f.verb, " ", b.real.view(), "/", f.entry);
+        fail(b, {"unable to ", f.verb, " ", b.real.view(), "/", f.entry});
     }
     std::free(st);
     keel::PathBuf<> p;
     if (!p.set(b.real.view(), "/", keel::rc::live_servicedirs) || mkdir(p.c_str(), 0755) < 0)
-        fail(b, "unable to mkdir ", p.view());
+        fail(b, {"unable to mkdir ", p.view()});
     for (uint32_t x = 0; x < u.nn; ++x) {
         if (u.ndb.type(x) != keel::rc::Type::longrun) continue;
         if (moved_to(u, x)) {
@@ -532,15 +542,15 @@ void link_new(Build& b)
 {
     Update& u = *b.u;
     keel::PathBuf<> p, where;
-    if (!b.starting.open()) fail(b, "unable to block signals");
+    if (!b.starting.open()) fail(b, {"unable to block signals"});
     for (uint32_t k = 0; k < b.nfresh; ++k)
         if (!new_dir(b, b.fresh[k], p) || !b.starting.add(b.fresh[k], p.c_str(), b.fresh_logged[k], where))
-            fail(b, "unable to subscribe to ", where.view());
+            fail(b, {"unable to subscribe to ", where.view()});
     for (uint32_t x = 0; x < u.nn; ++x) {
         if (u.ndb.type(x) != keel::rc::Type::longrun) continue;
         const bool had = p.set(u.live.scandir(), "/", u.live.prefix(), u.ndb.name(x)) && exists(p);
         if (!keel::rc::link_service(u.live.scandir(), u.live.prefix(), u.ndb.name(x), u.o.live, p))
-            fail(b, "unable to symlink ", p.view());
+            fail(b, {"unable to symlink ", p.view()});
         if (!had) b.linked[b.nlinked++] = x;
     }
 }
@@ -632,7 +642,7 @@ void update(Update& u, Build& b)
     build_dir(b);
     link_new(b);
     if (!keel::rc::switch_live(u.o.live, b.real.c_str()))
-        fail(b, "unable to switch ", u.o.live, " to ", b.real.view());
+        fail(b, {"unable to switch ", u.o.live, " to ", b.real.view()});
     if (u.o.verbosity >= 2) keel::info("switched ", u.o.live, " to ", u.o.newdb);
     finish(b);
 }
