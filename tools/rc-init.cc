@@ -7,11 +7,11 @@
 #include "keel/copytree.h"
 #include "keel/err.h"
 #include "keel/fd.h"
-#include "keel/fifodir.h"
 #include "keel/lock.h"
 #include "keel/opt.h"
 #include "keel/path.h"
 #include "keel/rcdb.h"
+#include "keel/rcbuild.h"
 #include "keel/rclive.h"
 #include "keel/rmtree.h"
 #include "keel/svcontrol.h"
@@ -25,9 +25,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <new>
 #include <string_view>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -46,12 +44,6 @@ struct Options {
     bool dereference = false; // -d
 };
 
-// One supervisor to wait for: a live service dir, or its log/.
-struct Part {
-    std::uint32_t service = 0;
-    bool is_log = false;
-};
-
 // Everything made so far, so that a failure can undo it.
 struct Init {
     const Options* o = nullptr;
@@ -59,15 +51,13 @@ struct Init {
     keel::rc::Db db;
     keel::PathBuf<> compiled; // the db dir LIVE/compiled points to
     keel::PathBuf<> real;     // LIVE:initial:XXXXXX, once made
-    keel::PathBuf<> live_new; // LIVE.new
     bool switched = false;    // LIVE points to real
     std::uint32_t linked = 0; // longruns 0..linked-1 (in `order`) have their scandir link
     bool notified = false;    // svscan was told to scan
     std::uint32_t* order = nullptr; // the longruns' db indices
+    bool* logged = nullptr;         // per longrun (in `order`): has a log/ service dir
     std::uint32_t nlong = 0;
-    Part* parts = nullptr;
-    std::size_t nparts = 0;
-    keel::sv::LetterWait* waits = nullptr;
+    keel::rc::SupervisorWait waits; // every supervisor to start (and loggers)
 };
 
 bool live_path(const Init& in, std::uint32_t i, keel::PathBuf<>& out, std::string_view under = {})
@@ -84,19 +74,20 @@ bool link_path(const Init& in, std::uint32_t i, keel::PathBuf<>& out)
 void undo(Init& in)
 {
     const int e = errno;
-    if (in.waits) in.waits->stop();
+    in.waits.stop();
     keel::PathBuf<> p;
     for (std::uint32_t k = 0; k < in.linked; ++k)
         if (link_path(in, in.order[k], p)) unlink(p.c_str());
     if (in.notified) {
         // svscan forgets the services, then their supervisors (if any started) exit.
         (void)keel::sv::write_scan_control(in.scandir, "a");
-        for (std::size_t k = 0; k < in.nparts; ++k)
-            if (live_path(in, in.parts[k].service, p, in.parts[k].is_log ? "/log" : ""))
-                (void)keel::sv::write_control(p.c_str(), in.parts[k].is_log ? "xo" : "xd");
+        for (std::size_t k = 0; k < in.waits.size(); ++k) {
+            const keel::rc::SupervisorPart part = in.waits.part(k);
+            if (live_path(in, part.service, p, part.is_log ? "/log" : ""))
+                keel::rc::stop_supervisor(p.c_str(), part.is_log);
+        }
     }
     if (in.switched) unlink(in.o->live);
-    if (in.live_new.size()) unlink(in.live_new.c_str());
     if (in.real.size()) (void)keel::remove_tree(in.real.c_str());
     errno = e;
 }
@@ -148,76 +139,42 @@ void load_db(keel::rc::Db& db, std::string_view dir)
     keel::exit_now(0);
 }
 
-// Writes a file holding bytes in the live directory.
-bool put_file(const Init& in, const char* name, std::string_view bytes)
-{
-    keel::PathBuf<> p;
-    if (!p.set(in.real.view(), "/", name)) return false;
-    keel::Fd fd = keel::open_file(p.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0644);
-    return fd && keel::write_all(fd.get(), bytes);
-}
-
-// Creates (empty) DIR/down.
-bool touch(const char* path)
-{
-    return static_cast<bool>(keel::open_file(path, O_WRONLY | O_CREAT | O_TRUNC, 0644));
-}
-
 // LIVE:initial:XXXXXX with its files, the lock held, the service dirs copied with down files.
 void build(Init& in)
 {
     const Options& o = *in.o;
-    if (!in.real.set(o.live, ":initial:XXXXXX") || !mkdtemp(const_cast<char*>(in.real.c_str()))) {
-        const int e = errno;
-        in.real.clear();
-        errno = e;
+    if (!keel::rc::make_live_dir(o.live, "initial", in.real))
         keel::die_sys(keel::exit_sys, "unable to create live directory for ", o.live);
-    }
-    if (chmod(in.real.c_str(), 0755) < 0) fail(in, "unable to chmod ", in.real.view());
-    keel::PathBuf<> p, q;
-    if (!p.set(in.real.view(), "/", keel::rc::live_lock)) fail(in, "unable to lock ", p.view());
-    keel::Fd lock = keel::open_file(p.c_str(), O_RDWR | O_CREAT, 0644);
-    if (!lock || !keel::lock_fd(lock.get(), keel::LockKind::Exclusive, keel::lock_no_wait))
-        fail(in, "unable to lock ", p.view());
-    (void)lock.release(); // held until rc-init exits
-    if (!p.set(in.real.view(), "/", keel::rc::live_compiled) ||
-        symlink(in.compiled.c_str(), p.c_str()) < 0)
-        fail(in, "unable to symlink ", p.view(), " to ", in.compiled.view());
-    if (!p.set(in.real.view(), "/", keel::rc::live_scandir) || symlink(in.scandir, p.c_str()) < 0)
-        fail(in, "unable to symlink ", p.view(), " to ", in.scandir);
-    if (!put_file(in, keel::rc::live_prefix, o.prefix))
-        fail(in, "unable to write ", in.real.view(), "/", keel::rc::live_prefix);
     auto* zero = static_cast<std::uint8_t*>(std::calloc(in.db.size() + 1, 1));
-    if (!zero || !keel::rc::write_state(in.real.c_str(), {zero, in.db.size()}))
-        fail(in, "unable to write ", in.real.view(), "/", keel::rc::live_state);
+    if (!zero) fail(in, "unable to allocate memory");
+    int lock = -1; // held until rc-init exits
+    keel::rc::FillStep step;
+    if (!keel::rc::fill_live_dir(in.real.c_str(), in.compiled.c_str(), in.scandir, o.prefix,
+                                 {zero, in.db.size()}, lock, step)) {
+        const keel::rc::FillFailure f = keel::rc::fill_failure(step);
+        const std::string_view target = step == keel::rc::FillStep::compiled ? in.compiled.view()
+                                                                             : in.scandir;
+        fail(in, "unable to ", f.verb, " ", in.real.view(), "/", f.entry,
+             f.has_target ? " to " : "", f.has_target ? target : "");
+    }
     std::free(zero);
+    keel::PathBuf<> p, q;
     if (!p.set(in.compiled.view(), "/", keel::rc::live_servicedirs) ||
         !q.set(in.real.view(), "/", keel::rc::live_servicedirs) ||
         !keel::copy_tree(p.c_str(), q.c_str()))
         fail(in, "unable to copy ", p.view(), " to ", q.view());
 
     // Every longrun gets DIR/down (and DIR/log/down), and event fifodirs for the waits.
-    const gid_t gid = getegid();
     for (std::uint32_t k = 0; k < in.nlong; ++k) {
-        const std::uint32_t i = in.order[k];
-        struct stat st;
-        if (!live_path(in, i, p) || stat(p.c_str(), &st) < 0)
-            fail(in, "unable to stat ", p.view());
-        if (!S_ISDIR(st.st_mode)) {
-            errno = ENOTDIR;
-            fail(in, "unable to use service directory ", p.view());
-        }
-        in.parts[in.nparts++] = {i, false};
-        bool logged = live_path(in, i, p, "/log") && stat(p.c_str(), &st) == 0 &&
-                      S_ISDIR(st.st_mode);
-        if (logged) in.parts[in.nparts++] = {i, true};
-        for (int l = 0; l < (logged ? 2 : 1); ++l) {
-            const char* sub = l ? "/log" : "";
-            if (!live_path(in, i, p, sub) || !p.append("/down") || !touch(p.c_str()))
-                fail(in, "unable to touch ", p.view());
-            if (!live_path(in, i, p, sub) || !p.append("/event") ||
-                !keel::ftrig::make_fifodir(p.c_str(), false, gid, false))
-                fail(in, "unable to make fifodir ", p.view());
+        keel::rc::PrepStep ps;
+        if (!live_path(in, in.order[k], p)) fail(in, "unable to stat ", p.view());
+        if (!keel::rc::prepare_service_dir(p.c_str(), in.logged[k], ps, q)) {
+            switch (ps) {
+            case keel::rc::PrepStep::stat: fail(in, "unable to stat ", q.view());
+            case keel::rc::PrepStep::not_dir: fail(in, "unable to use service directory ", q.view());
+            case keel::rc::PrepStep::down: fail(in, "unable to touch ", q.view());
+            case keel::rc::PrepStep::fifodir: fail(in, "unable to make fifodir ", q.view());
+            }
         }
     }
 }
@@ -225,15 +182,8 @@ void build(Init& in)
 // LIVE -> LIVE:initial:XXXXXX, atomically (LIVE.new, then rename).
 void switch_live(Init& in)
 {
-    const char* base = std::strrchr(in.real.c_str(), '/');
-    base = base ? base + 1 : in.real.c_str();
-    if (!in.live_new.set(in.o->live, ".new")) fail(in, "unable to switch ", in.o->live);
-    unlink(in.live_new.c_str());
-    if (symlink(base, in.live_new.c_str()) < 0)
-        fail(in, "unable to symlink ", in.live_new.view(), " to ", base);
-    if (rename(in.live_new.c_str(), in.o->live) < 0)
-        fail(in, "unable to rename ", in.live_new.view(), " to ", in.o->live);
-    in.live_new.clear();
+    if (!keel::rc::switch_live(in.o->live, in.real.c_str()))
+        fail(in, "unable to switch ", in.o->live, " to ", in.real.view());
     in.switched = true;
 }
 
@@ -241,19 +191,18 @@ void switch_live(Init& in)
 // False if no svscan reads the control FIFO (nothing to wait for then).
 bool link_all(Init& in)
 {
-    keel::PathBuf<> p, target;
-    if (!in.waits->open()) fail(in, "unable to block signals");
-    for (std::size_t k = 0; k < in.nparts; ++k) {
-        if (!live_path(in, in.parts[k].service, p, in.parts[k].is_log ? "/log/event" : "/event") ||
-            !in.waits->add(p.c_str()))
-            fail(in, "unable to subscribe to ", p.view());
+    keel::PathBuf<> p, where;
+    if (!in.waits.open()) fail(in, "unable to block signals");
+    for (std::uint32_t k = 0; k < in.nlong; ++k) {
+        if (!live_path(in, in.order[k], p) ||
+            !in.waits.add(in.order[k], p.c_str(), in.logged[k], where))
+            fail(in, "unable to subscribe to ", where.view());
     }
     for (std::uint32_t k = 0; k < in.nlong; ++k) {
         const std::uint32_t i = in.order[k];
-        if (!link_path(in, i, p) ||
-            !target.set(in.o->live, "/", keel::rc::live_servicedirs, "/", in.db.name(i)) ||
-            symlink(target.c_str(), p.c_str()) < 0)
-            fail(in, "unable to symlink ", p.view(), " to ", target.view());
+        if (!keel::rc::link_service(in.scandir, in.o->prefix, in.db.name(i), in.o->live, p))
+            fail(in, "unable to symlink ", p.view(), " to ", in.o->live, "/",
+                 keel::rc::live_servicedirs, "/", in.db.name(i));
         in.linked = k + 1;
     }
     if (!keel::sv::write_scan_control(in.scandir, "a")) {
@@ -267,27 +216,12 @@ bool link_all(Init& in)
 [[noreturn]] void timed_out(Init& in)
 {
     // One line naming every service whose supervisor (or logger's) did not start.
-    undo(in);
     keel::PathBuf<8192> names;
     bool full = false;
-    for (std::size_t k = 0; k < in.nparts && !full; ++k) {
-        if (in.waits->seen(k)) continue;
-        full = !names.append(" ") || !names.append(in.db.name(in.parts[k].service)) ||
-               !(in.parts[k].is_log ? names.append("/log") : true);
-    }
+    in.waits.unseen(in.db, names, full);
+    undo(in);
     keel::die(keel::exit_sys, "timed out waiting for the supervisors of:", names.view(),
               full ? " ..." : "");
-}
-
-void raise_fd_limit(std::size_t need)
-{
-    // Each subscription holds 3 descriptors (keel/fifodir.h): a large db needs more than 1024.
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-        rl.rlim_cur < need + 64) {
-        rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > need + 64 ? need + 64 : rl.rlim_max;
-        (void)setrlimit(RLIMIT_NOFILE, &rl);
-    }
 }
 
 } // namespace
@@ -345,33 +279,23 @@ int main(int argc, char** argv)
     if (!in.order) keel::die_sys(keel::exit_sys, "unable to allocate memory");
     for (std::uint32_t i = 0; i < n; ++i)
         if (in.db.type(i) == keel::rc::Type::longrun) in.order[in.nlong++] = i;
-    const std::size_t cap = 2 * static_cast<std::size_t>(in.nlong) + 1;
-    // malloc and placement new: operator new[] would drag in the exception machinery.
-    in.parts = static_cast<Part*>(std::calloc(cap, sizeof(Part)));
-    auto* subs = static_cast<keel::ftrig::Listener*>(std::malloc(cap * sizeof(keel::ftrig::Listener)));
-    auto* seen = static_cast<bool*>(std::calloc(cap, sizeof(bool)));
-    if (!in.parts || !subs || !seen) keel::die_sys(keel::exit_sys, "unable to allocate memory");
-    for (std::size_t k = 0; k < cap; ++k) new (subs + k) keel::ftrig::Listener;
-    raise_fd_limit(3 * cap);
-    keel::sv::LetterWait waits({subs, cap}, {seen, cap});
-    in.waits = &waits;
+    in.logged = static_cast<bool*>(std::calloc(in.nlong + 1, sizeof(bool)));
+    if (!in.logged || !in.waits.reserve(in.nlong))
+        keel::die_sys(keel::exit_sys, "unable to allocate memory");
 
     build(in);
     switch_live(in);
     if (!link_all(in)) {
         keel::warn("svscan not running on ", in.scandir);
     } else {
-        switch (waits.wait('s', o.deadline)) {
+        switch (in.waits.wait('s', o.deadline)) {
         case keel::sv::LetterEnd::seen: break;
         case keel::sv::LetterEnd::timeout: timed_out(in);
         case keel::sv::LetterEnd::error: fail(in, "unable to wait for the supervisors to start");
         }
     }
-    waits.stop();
-    for (std::size_t k = 0; k < cap; ++k) subs[k].~Listener();
-    std::free(subs);
-    std::free(seen);
-    std::free(in.parts);
+    in.waits.stop();
+    std::free(in.logged);
     std::free(in.order);
     return 0;
 }
