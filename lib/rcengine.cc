@@ -121,8 +121,9 @@ private:
     void on_timeout(Slot& s) noexcept;
     void interrupt(int sig) noexcept;
     void succeed(std::uint32_t i) noexcept;
-    template <class... A>
-    void fail(std::uint32_t i, const A&... why) noexcept;
+    // One function, not a template per call site: rc-update links this too and must stay small.
+    void fail(std::uint32_t i, std::string_view why, std::string_view why2 = {},
+              std::string_view why3 = {}, std::string_view why4 = {}) noexcept;
     void release(Slot& s) noexcept;
     void leftovers() noexcept;
 
@@ -501,14 +502,14 @@ void Engine::succeed(std::uint32_t i) noexcept
     }
 }
 
-template <class... A>
-void Engine::fail(std::uint32_t i, const A&... why) noexcept
+void Engine::fail(std::uint32_t i, std::string_view why, std::string_view why2,
+                  std::string_view why3, std::string_view why4) noexcept
 {
     Node& nd = nodes_[i];
     nd.phase = Phase::failed;
     failed_ = true;
     const bool up = is_up(nd.dir);
-    if (opt_.verbosity >= 1) warn("unable to ", verb(nd.dir), " service ", db_.name(i), ": ", why...);
+    if (opt_.verbosity >= 1) warn("unable to ", verb(nd.dir), " service ", db_.name(i), ": ", why, why2, why3, why4);
     if (up && !dry_ && db_.type(i) == Type::longrun) {
         // It may come up later all the same: make sure it does not, the state says down.
         PathBuf<> dir;
