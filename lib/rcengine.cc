@@ -23,8 +23,10 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
+#include <dirent.h>
 #include <new>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -73,6 +75,7 @@ struct Node {
 // One transition in flight.
 struct Slot {
     std::uint32_t svc = none_index; // none_index: free
+    std::uint32_t cost = 0;         // descriptors it holds (see Engine::fd_budget_)
     std::int64_t deadline = no_deadline;
     ftrig::Listener events; // a longrun's subscription
     sv::Goal goal;
@@ -88,6 +91,21 @@ constexpr int stop_signals[] = {SIGTERM, SIGINT};
 // How long a start put off for want of descriptors (or of room in the runner's backlog)
 // waits before it is tried again, when nothing else of ours ends first.
 constexpr std::int64_t retry_ms = 20;
+// Descriptors kept free for what a transition opens for a moment (the status file, the
+// control FIFO, the down file, state.new).
+constexpr std::int64_t fd_reserve = 8;
+
+// How many descriptors this process has open (16, a guess, if /proc is not there).
+std::int64_t open_fds() noexcept
+{
+    DIR* d = opendir("/proc/self/fd");
+    if (!d) return 16;
+    std::int64_t n = -1; // the directory's own descriptor
+    while (const dirent* e = readdir(d))
+        if (e->d_name[0] != '.') ++n;
+    closedir(d);
+    return n;
+}
 
 class Engine {
 public:
@@ -151,6 +169,10 @@ private:
     SignalFd sig_;
     PathBuf<> runner_;
     std::int64_t retry_at_ = no_deadline; // a start put off for want of descriptors
+    // Descriptors the transitions in flight may hold (a longrun 3, a oneshot 1), and how many
+    // they hold now: a start that would go beyond waits for one to end.
+    std::int64_t fd_budget_ = INT64_MAX;
+    std::int64_t fd_used_ = 0;
     bool runner_ok_ = false;
     bool stopping_ = false;
     bool sys_error_ = false;
@@ -247,6 +269,10 @@ bool Engine::prepare(std::span<const std::uint8_t> want) noexcept
     signal(SIGPIPE, SIG_IGN);
     // Each longrun in flight holds three descriptors: use all the system grants.
     (void)raise_soft_limit(RLIMIT_NOFILE);
+    rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        rl.rlim_cur < static_cast<rlim_t>(INT64_MAX / 2))
+        fd_budget_ = static_cast<std::int64_t>(rl.rlim_cur) - open_fds() - fd_reserve;
     runner_ok_ = live_.runner_socket(runner_);
     return true;
 }
@@ -297,6 +323,7 @@ Started Engine::start_longrun(std::uint32_t i, Slot& s, std::uint32_t t) noexcep
             fail(i, "unable to subscribe to ", dir.view(), "/event: ", std::strerror(e));
             return Started::failed;
         }
+        if (e == EMFILE || e == ENFILE) return Started::later;
         if (e != ENOENT) {
             fail(i, "unable to read status for ", dir.view(), ": ", sv::status_error(e));
             return Started::failed;
@@ -304,12 +331,13 @@ Started Engine::start_longrun(std::uint32_t i, Slot& s, std::uint32_t t) noexcep
         // No status: no supervisor ever ran there; the control FIFO tells if one runs now.
         s.up = s.ready = false;
     }
-    announce(i);
     switch (sv::write_control(dir.c_str(), up ? "u" : "d")) {
-    case sv::CtlResult::ok: break;
+    case sv::CtlResult::ok: announce(i); break;
     case sv::CtlResult::not_supervised: fail(i, "supervisor not running"); return Started::failed;
     case sv::CtlResult::bad_dir:
     case sv::CtlResult::error:
+        // Nothing was written yet: with a descriptor, it can be done later.
+        if (errno == EMFILE || errno == ENFILE) return Started::later;
         fail(i, "unable to control ", dir.view(), ": ", std::strerror(errno));
         return Started::failed;
     }
@@ -349,12 +377,15 @@ void Engine::start_queued() noexcept
     retry_at_ = no_deadline;
     while (qhead_ != qtail_ && nfree_) {
         const std::uint32_t i = queue_[qhead_];
+        const std::uint32_t cost = dry_ ? 0 : db_.type(i) == Type::longrun ? 3 : 1;
+        if (nactive_ && fd_used_ + cost > fd_budget_) return; // until one ends
         const std::uint32_t k = free_[--nfree_];
         Slot& s = slots_[k];
         s.svc = i;
         const Started r = start(i, s);
         if (r == Started::later) {
             const int e = errno;
+            s.events.unsubscribe();
             s.svc = none_index;
             free_[nfree_++] = k;
             if (!nactive_ && e != EAGAIN) {
@@ -369,6 +400,8 @@ void Engine::start_queued() noexcept
         ++qhead_;
         if (r == Started::running) {
             nodes_[i].phase = Phase::running;
+            s.cost = cost;
+            fd_used_ += cost;
             active_[nactive_++] = k;
             continue;
         }
@@ -384,6 +417,8 @@ void Engine::release(Slot& s) noexcept
 {
     for (std::uint32_t k = 0; k < nactive_; ++k) {
         if (&slots_[active_[k]] != &s) continue;
+        fd_used_ -= s.cost;
+        s.cost = 0;
         free_[nfree_++] = active_[k];
         active_[k] = active_[--nactive_];
         break;

@@ -179,10 +179,12 @@ graph() {
     printf 'b a\n' > "$T/edges"
     printf 'start a 10\nready a 20\nstart b 15\n' > "$T/log"
     run order_ok "$T/edges" "$T/log"
-    [ "$status" = 1 ] && [ "$output" = "b started before a was ready" ]
+    [ "$status" = 1 ]
+    [ "$output" = "b started before a was ready" ]
     printf 'stop a 10\nstopped b 20\n' > "$T/log"
     run order_ok "$T/edges" "$T/log"
-    [ "$status" = 1 ] && [ "$output" = "a stopped before b" ]
+    [ "$status" = 1 ]
+    [ "$output" = "a stopped before b" ]
 }
 
 @test "rc: -v 2 prints a line per transition; independent transitions run at once" {
@@ -270,6 +272,19 @@ rc: warning: service next not started: dependency slow failed to start" ]
     [ "$(up_names)" = "" ]
 }
 
+@test "rc: short of descriptors, transitions wait for each other instead of failing" {
+    for n in 1 2 3 4 5 6 7 8; do lr "l$n" 0.1; done
+    bundle eight l1 l2 l3 l4 l5 l6 l7 l8
+    rc_start
+    # 24 descriptors in all (soft and hard): not enough for 8 subscriptions of 3 at once
+    run --separate-stderr softlimit -H -o 24 rc -l "$T/live" change eight
+    [ "$status" = 0 ]
+    [ -z "$stderr" ]
+    [ "$(up_names)" = "l1 l2 l3 l4 l5 l6 l7 l8 " ]
+    # not all at once: some started after others were ready
+    [ "$(sort -k3n "$T/log" | awk '$1 == "start" && r { late = 1 } $1 == "ready" { r = 1 } END { print late + 0 }')" = 1 ]
+}
+
 @test "rc: -p prunes to exactly the closure of the selection (-u), or keeps the rest up (-d)" {
     graph
     rc_start
@@ -335,7 +350,9 @@ rc: warning: service next not started: dependency slow failed to start" ]
     svc -d "$(sd db)"
     svc -u "$(sd cache)"
     rcx diff
-    [ "$status" = 1 ] && [ "$output" = $'+cache\n-db' ] && [ -z "$stderr" ]
+    [ "$status" = 1 ]
+    [ "$output" = $'+cache\n-db' ]
+    [ -z "$stderr" ]
 }
 
 @test "rc: reload of a longrun (SIGHUP) and of a oneshot; a service not up fails" {
@@ -418,7 +435,8 @@ rc: info: service shot successfully reloaded" ]
     expect_usage rc -n -1 change
     expect_usage rc -l
     run --separate-stderr rc help
-    [ "$status" = 0 ] && [ -z "$stderr" ]
+    [ "$status" = 0 ]
+    [ -z "$stderr" ]
     [ "${lines[0]}" = "$(usage_of rc)" ]
     for c in help list listall diff change start stop reload; do
         grep -q "^  $c " <<< "$output"
