@@ -70,6 +70,22 @@ void exit_now(int code) noexcept
     _exit(code);
 }
 
+void die_pieces(int code, bool sys, std::span<const std::string_view> pieces) noexcept
+{
+    report("fatal", pieces, sys ? errno : 0);
+    _exit(code);
+}
+
+void warn_pieces(bool sys, std::span<const std::string_view> pieces) noexcept
+{
+    report("warning", pieces, sys ? errno : 0);
+}
+
+void info_pieces(std::span<const std::string_view> pieces) noexcept
+{
+    report("info", pieces, 0);
+}
+
 void die_usage(std::string_view usage) noexcept
 {
     const std::string_view v[] = {usage};
