@@ -23,6 +23,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
+#include <initializer_list>
 #include <new>
 #include <poll.h>
 #include <sys/wait.h>
@@ -122,8 +123,8 @@ private:
     void interrupt(int sig) noexcept;
     void succeed(std::uint32_t i) noexcept;
     // One function, not a template per call site: rc-update links this too and must stay small.
-    void fail(std::uint32_t i, std::string_view why, std::string_view why2 = {},
-              std::string_view why3 = {}, std::string_view why4 = {}) noexcept;
+    // The message ends with why, then ": strerror(err)" if err is not 0.
+    void fail(std::uint32_t i, std::initializer_list<std::string_view> why, int err = 0) noexcept;
     void release(Slot& s) noexcept;
     void leftovers() noexcept;
 
@@ -271,7 +272,7 @@ Started Engine::start_longrun(std::uint32_t i, Slot& s, std::uint32_t t) noexcep
     const bool up = is_up(nodes_[i].dir);
     PathBuf<> dir;
     if (!live_.service_dir(i, dir)) {
-        fail(i, "unable to find its service directory: ", std::strerror(errno));
+        fail(i, {"unable to find its service directory"}, errno);
         return Started::failed;
     }
     bool notif = false;
@@ -294,11 +295,11 @@ Started Engine::start_longrun(std::uint32_t i, Slot& s, std::uint32_t t) noexcep
         const int e = errno;
         if (s.events.fd() < 0) {
             if (e == EMFILE || e == ENFILE) return Started::later;
-            fail(i, "unable to subscribe to ", dir.view(), "/event: ", std::strerror(e));
+            fail(i, {"unable to subscribe to ", dir.view(), "/event"}, e);
             return Started::failed;
         }
         if (e != ENOENT) {
-            fail(i, "unable to read status for ", dir.view(), ": ", sv::status_error(e));
+            fail(i, {"unable to read status for ", dir.view(), ": ", sv::status_error(e)});
             return Started::failed;
         }
         // No status: no supervisor ever ran there; the control FIFO tells if one runs now.
@@ -307,10 +308,10 @@ Started Engine::start_longrun(std::uint32_t i, Slot& s, std::uint32_t t) noexcep
     announce(i);
     switch (sv::write_control(dir.c_str(), up ? "u" : "d")) {
     case sv::CtlResult::ok: break;
-    case sv::CtlResult::not_supervised: fail(i, "supervisor not running"); return Started::failed;
+    case sv::CtlResult::not_supervised: fail(i, {"supervisor not running"}); return Started::failed;
     case sv::CtlResult::bad_dir:
     case sv::CtlResult::error:
-        fail(i, "unable to control ", dir.view(), ": ", std::strerror(errno));
+        fail(i, {"unable to control ", dir.view()}, errno);
         return Started::failed;
     }
     return sv::goal_holds(s.up, s.ready, s.goal) ? Started::done : Started::running;
@@ -326,7 +327,7 @@ Started Engine::start_oneshot(std::uint32_t i, Slot& s, std::uint32_t) noexcept
         return Started::running;
     }
     if (!runner_ok_) {
-        fail(i, "unable to reach the oneshot runner: ", std::strerror(ENAMETOOLONG));
+        fail(i, {"unable to reach the oneshot runner"}, ENAMETOOLONG);
         return Started::failed;
     }
     Fd sock = rconeshot::start(runner_.c_str(), up ? rconeshot::Op::up : rconeshot::Op::down,
@@ -334,7 +335,7 @@ Started Engine::start_oneshot(std::uint32_t i, Slot& s, std::uint32_t) noexcept
     if (!sock) {
         const int e = errno;
         if (e == EAGAIN || e == EMFILE || e == ENFILE) return Started::later;
-        fail(i, "unable to reach the oneshot runner: ", std::strerror(e));
+        fail(i, {"unable to reach the oneshot runner"}, e);
         return Started::failed;
     }
     announce(i);
@@ -360,7 +361,7 @@ void Engine::start_queued() noexcept
             if (!nactive_ && e != EAGAIN) {
                 // Nothing of ours will give descriptors back: no point in waiting.
                 ++qhead_;
-                fail(i, "unable to ", verb(nodes_[i].dir), ": ", std::strerror(e));
+                fail(i, {"unable to ", verb(nodes_[i].dir)}, e);
                 continue;
             }
             retry_at_ = deadline_in(retry_ms);
@@ -403,20 +404,20 @@ void Engine::on_readable(Slot& s) noexcept
             const int w = s.reply.wstatus;
             release(s);
             if (!w) succeed(i);
-            else if (WIFSIGNALED(w)) fail(i, "killed by signal ", sig_text(WTERMSIG(w)).view());
-            else fail(i, "exited ", fmt_number(WEXITSTATUS(w)).view());
+            else if (WIFSIGNALED(w)) fail(i, {"killed by signal ", sig_text(WTERMSIG(w)).view()});
+            else fail(i, {"exited ", fmt_number(WEXITSTATUS(w)).view()});
             return;
         }
         case rconeshot::Finish::refused: {
             const int e = s.reply.error;
             release(s);
-            fail(i, "the oneshot runner could not run it: ", std::strerror(e));
+            fail(i, {"the oneshot runner could not run it"}, e);
             return;
         }
         case rconeshot::Finish::failed: {
             const int e = errno;
             release(s);
-            fail(i, "lost the oneshot runner: ", std::strerror(e));
+            fail(i, {"lost the oneshot runner"}, e);
             return;
         }
         }
@@ -427,14 +428,14 @@ void Engine::on_readable(Slot& s) noexcept
     if (r < 0) {
         const int e = errno;
         release(s);
-        fail(i, "unable to read its events: ", std::strerror(e));
+        fail(i, {"unable to read its events"}, e);
         return;
     }
     for (ssize_t k = 0; k < r; ++k) {
         if (sv::apply_event(s.up, s.ready, buf[k], s.goal)) {
             release(s);
-            fail(i, buf[k] == 'O' ? "permanent failure reported by its supervisor"
-                                  : "supervisor exited");
+            fail(i, {buf[k] == 'O' ? "permanent failure reported by its supervisor"
+                                   : "supervisor exited"});
             return;
         }
         if (sv::goal_holds(s.up, s.ready, s.goal)) {
@@ -450,7 +451,7 @@ void Engine::on_timeout(Slot& s) noexcept
     const std::uint32_t i = s.svc;
     release(s);
     if (dry_) succeed(i);
-    else fail(i, "timed out");
+    else fail(i, {"timed out"});
 }
 
 void Engine::interrupt(int sig) noexcept
@@ -463,7 +464,7 @@ void Engine::interrupt(int sig) noexcept
         const std::uint32_t i = s.svc;
         if (db_.type(i) != Type::longrun) continue; // oneshots are left to finish
         release(s);
-        fail(i, "interrupted by ", sig_text(sig).view());
+        fail(i, {"interrupted by ", sig_text(sig).view()});
     }
 }
 
@@ -502,14 +503,19 @@ void Engine::succeed(std::uint32_t i) noexcept
     }
 }
 
-void Engine::fail(std::uint32_t i, std::string_view why, std::string_view why2,
-                  std::string_view why3, std::string_view why4) noexcept
+void Engine::fail(std::uint32_t i, std::initializer_list<std::string_view> why, int err) noexcept
 {
     Node& nd = nodes_[i];
     nd.phase = Phase::failed;
     failed_ = true;
     const bool up = is_up(nd.dir);
-    if (opt_.verbosity >= 1) warn("unable to ", verb(nd.dir), " service ", db_.name(i), ": ", why, why2, why3, why4);
+    if (opt_.verbosity >= 1) {
+        std::string_view v[max_pieces] = {"unable to ", verb(nd.dir), " service ", db_.name(i), ": "};
+        std::size_t k = 5;
+        for (const std::string_view w : why)
+            if (k < max_pieces) v[k++] = w;
+        report("warning", {v, k}, err);
+    }
     if (up && !dry_ && db_.type(i) == Type::longrun) {
         // It may come up later all the same: make sure it does not, the state says down.
         PathBuf<> dir;
