@@ -150,33 +150,21 @@ private:
     std::uint8_t* sel_ = nullptr;
 
     SignalFd sig_;
-    PathBuf<> runner_;
     std::int64_t retry_at_ = no_deadline; // a start put off for want of descriptors
     bool runner_ok_ = false;
     bool stopping_ = false;
     bool sys_error_ = false;
     bool failed_ = false;
+    PathBuf<> runner_; // last: the other members stay at short offsets
 };
 
 Engine::~Engine()
 {
     if (slots_)
         for (std::uint32_t k = 0; k < nslots_; ++k) slots_[k].~Slot();
+    // Two blocks hold all the arrays (see prepare()).
     std::free(slots_);
     std::free(nodes_);
-    std::free(free_);
-    std::free(active_);
-    std::free(queue_);
-    std::free(work_);
-    std::free(fds_);
-    std::free(fd_slot_);
-    std::free(sel_);
-}
-
-template <class T>
-T* alloc(std::size_t count) noexcept
-{
-    return static_cast<T*>(std::calloc(count ? count : 1, sizeof(T)));
 }
 
 bool Engine::prepare(std::span<const std::uint8_t> want) noexcept
@@ -188,14 +176,17 @@ bool Engine::prepare(std::span<const std::uint8_t> want) noexcept
     }
     dry_ = opt_.dryrun_ms >= 0;
     if (opt_.deadline_ms >= 0) deadline_ = opt_.deadline_ms;
-    nodes_ = alloc<Node>(n_);
-    sel_ = alloc<std::uint8_t>(n_);
-    queue_ = alloc<std::uint32_t>(n_);
-    work_ = alloc<std::uint32_t>(n_);
-    if (!nodes_ || !sel_ || !queue_ || !work_) {
+    // One zeroed block per phase, the most aligned array first: nodes_, queue_, work_, sel_.
+    static_assert(alignof(Node) <= alignof(std::uint32_t));
+    nodes_ = static_cast<Node*>(
+        std::calloc(n_ + 1, sizeof(Node) + 2 * sizeof(std::uint32_t) + sizeof(std::uint8_t)));
+    if (!nodes_) {
         warn_sys("unable to allocate memory");
         return false;
     }
+    queue_ = reinterpret_cast<std::uint32_t*>(nodes_ + n_);
+    work_ = queue_ + n_;
+    sel_ = reinterpret_cast<std::uint8_t*>(work_ + n_);
     // Down wins: whatever depends on a service wanted down goes down too, and a service of
     // that set is never brought up (what depends on it is in the set as well, so the rest of
     // the wanted-up closure stays closed).
@@ -225,17 +216,19 @@ bool Engine::prepare(std::span<const std::uint8_t> want) noexcept
         }
 
     // One slot per transition (never more in flight), one pollfd per slot and the signals.
-    slots_ = static_cast<Slot*>(std::malloc(sizeof(Slot) * (nslots_ ? nslots_ : 1)));
-    free_ = alloc<std::uint32_t>(nslots_);
-    active_ = alloc<std::uint32_t>(nslots_);
-    fds_ = alloc<pollfd>(nslots_ + 1);
-    fd_slot_ = alloc<std::uint32_t>(nslots_ + 1);
-    if (!slots_ || !free_ || !active_ || !fds_ || !fd_slot_) {
-        std::free(slots_);
-        slots_ = nullptr;
+    // The second block: slots_, fds_, free_, active_, fd_slot_ (each one more than needed).
+    static_assert(alignof(pollfd) <= alignof(Slot) && sizeof(Slot) % alignof(pollfd) == 0);
+    static_assert(alignof(std::uint32_t) <= alignof(pollfd));
+    void* block = std::calloc(nslots_ + 1, sizeof(Slot) + sizeof(pollfd) + 3 * sizeof(std::uint32_t));
+    if (!block) {
         warn_sys("unable to allocate memory");
         return false;
     }
+    fds_ = reinterpret_cast<pollfd*>(static_cast<Slot*>(block) + nslots_ + 1);
+    free_ = reinterpret_cast<std::uint32_t*>(fds_ + nslots_ + 1);
+    active_ = free_ + nslots_ + 1;
+    fd_slot_ = active_ + nslots_ + 1;
+    slots_ = static_cast<Slot*>(block);
     for (std::uint32_t k = 0; k < nslots_; ++k) {
         new (slots_ + k) Slot;
         free_[nfree_++] = nslots_ - 1 - k;

@@ -120,10 +120,10 @@ private:
 
     Db db_;
     std::uint8_t* state_ = nullptr;
-    PathBuf<> live_, real_, scandir_;
-    PathBuf<256> prefix_;
     int lock_ = -1;
     LiveStep failed_ = LiveStep::resolve;
+    PathBuf<256> prefix_;
+    PathBuf<> live_, real_, scandir_; // last: the other members stay at short offsets
 };
 
 } // namespace keel::rc
