@@ -47,6 +47,7 @@ namespace {
 
 using keel::rc::none_index;
 using std::uint32_t;
+using sv = std::string_view;
 using std::uint8_t;
 
 constexpr std::string_view usage = "rc-update [ -n ] [ -v verbosity ] [ -t timeout ] [ -l live ] "
@@ -77,11 +78,10 @@ struct Options {
     bool dryrun = false, block = false, essentials = false;
 };
 
-// The whole run: both dbs, the flags, the conversion file's words.
+// The whole run: both dbs, the flags, the conversion file's words. (The small members come
+// first: at offsets under 128 they take shorter instructions.)
 struct Update {
     Options o;
-    keel::rc::Live live;
-    keel::rc::Db ndb;
     uint32_t on = 0, nn = 0;
     uint8_t* oflags = nullptr;
     uint8_t* nflags = nullptr;
@@ -92,6 +92,8 @@ struct Update {
     uint32_t* rename_len = nullptr;
     std::span<const uint32_t>* targets = nullptr; // old index -> the new services it maps to
     keel::GrowBuf words;
+    keel::rc::Db ndb;
+    keel::rc::Live live;
 
     Update() noexcept = default;
     Update(const Update&) = delete;
@@ -109,12 +111,23 @@ struct Update {
     }
 };
 
+[[noreturn, gnu::noinline]] void die_nomem()
+{
+    keel::die_sys(keel::exit_sys, "unable to allocate memory");
+}
+
+// calloc of n (at least 1) elements of size bytes, or death.
+[[gnu::noinline]] void* alloc_bytes(std::size_t n, std::size_t size)
+{
+    void* p = std::calloc(n ? n : 1, size);
+    if (!p) die_nomem();
+    return p;
+}
+
 template <class T>
 T* alloc(std::size_t n)
 {
-    auto* p = static_cast<T*>(std::calloc(n ? n : 1, sizeof(T)));
-    if (!p) keel::die_sys(keel::exit_sys, "unable to allocate memory");
-    return p;
+    return static_cast<T*>(alloc_bytes(n, sizeof(T)));
 }
 
 const keel::rc::Db& odb(const Update& u)
@@ -153,7 +166,7 @@ void parse_line(Update& u, std::string_view text, uint32_t line)
     const std::size_t base = u.words.size();
     std::size_t n = 0;
     if (keel::exec_lex(text, u.words, n) != keel::LexResult::ok) {
-        if (errno == ENOMEM) keel::die_sys(keel::exit_sys, "unable to allocate memory");
+        if (errno == ENOMEM) die_nomem();
         conv_die(u, keel::exit_usage, line, {"syntax error"});
     }
     if (n == 0) return;
@@ -196,7 +209,7 @@ void parse_line(Update& u, std::string_view text, uint32_t line)
 
 void read_convfile(Update& u)
 {
-    if (!u.words.init(4096)) keel::die_sys(keel::exit_sys, "unable to allocate memory");
+    if (!u.words.init(4096)) die_nomem();
     if (!u.o.convfile) return;
     keel::Slurp s;
     {
@@ -293,26 +306,35 @@ bool moved_to(const Update& u, uint32_t x)
 
 // -n: one line per action, in this order: stop OLD, remove OLD (a longrun service dir that
 // goes away), rename OLD NEW, add NEW (a new longrun service dir), start NEW.
+struct PlanWriter {
+    keel::BufWriter<4096> w{1};
+    bool ok = true;
+
+    // "VERB NAME[ NEW]\n" (names are never empty); nothing more after a write error.
+    [[gnu::noinline]] void line(const char* verb, sv name, sv neu = {})
+    {
+        ok = ok && w.put(sv(verb)) && w.put(' ') && w.put(name) &&
+             (neu.empty() || (w.put(' ') && w.put(neu))) && w.put('\n');
+    }
+};
+
 void print_plan(const Update& u)
 {
-    keel::BufWriter<4096> w(1);
-    bool ok = true;
+    PlanWriter p;
     const keel::rc::Db& od = odb(u);
     for (uint32_t i = 0; i < u.on; ++i)
-        if (u.oflags[i] & o_stop) ok = ok && w.put("stop ") && w.put(od.name(i)) && w.put('\n');
+        if (u.oflags[i] & o_stop) p.line("stop", od.name(i));
     for (uint32_t i = 0; i < u.on; ++i)
         if (od.type(i) == keel::rc::Type::longrun && !(u.oflags[i] & o_moved))
-            ok = ok && w.put("remove ") && w.put(od.name(i)) && w.put('\n');
+            p.line("remove", od.name(i));
     for (uint32_t i = 0; i < u.on; ++i)
         if ((u.oflags[i] & o_single) && u.ndb.name(u.targets[i][0]) != od.name(i))
-            ok = ok && w.put("rename ") && w.put(od.name(i)) && w.put(' ') &&
-                 w.put(u.ndb.name(u.targets[i][0])) && w.put('\n');
+            p.line("rename", od.name(i), u.ndb.name(u.targets[i][0]));
     for (uint32_t x = 0; x < u.nn; ++x)
-        if (u.ndb.type(x) == keel::rc::Type::longrun && !moved_to(u, x))
-            ok = ok && w.put("add ") && w.put(u.ndb.name(x)) && w.put('\n');
+        if (u.ndb.type(x) == keel::rc::Type::longrun && !moved_to(u, x)) p.line("add", u.ndb.name(x));
     for (uint32_t x = 0; x < u.nn; ++x)
-        if (u.nflags[x] & n_start) ok = ok && w.put("start ") && w.put(u.ndb.name(x)) && w.put('\n');
-    if (!ok || !w.flush()) keel::die_sys(keel::exit_sys, "unable to write to stdout");
+        if (u.nflags[x] & n_start) p.line("start", u.ndb.name(x));
+    if (!p.ok || !p.w.flush()) keel::die_sys(keel::exit_sys, "unable to write to stdout");
 }
 
 // --- Stopping ----------------------------------------------------------------------------
@@ -355,10 +377,9 @@ struct Move {
     bool moved = false;    // renamed into the new dir
 };
 
+// (The small members first, as in Update.)
 struct Build {
     Update* u = nullptr;
-    keel::PathBuf<> real;   // LIVE:update:XXXXXX
-    keel::PathBuf<> oreal;  // the old real dir
     int lock = -1;
     Move* moves = nullptr;
     uint32_t nmoves = 0;
@@ -367,8 +388,10 @@ struct Build {
     uint32_t nfresh = 0;
     uint32_t* linked = nullptr; // new longruns whose scandir link this run made
     uint32_t nlinked = 0;
-    keel::rc::SupervisorWait starting, exiting;
     int worst = 0; // after the switch: 2 on a timeout, 111 on an error
+    keel::rc::SupervisorWait starting, exiting;
+    keel::PathBuf<> real;   // LIVE:update:XXXXXX
+    keel::PathBuf<> oreal;  // the old real dir
 
     Build() noexcept = default;
     Build(const Build&) = delete;
@@ -382,14 +405,41 @@ struct Build {
     }
 };
 
-bool old_dir(const Build& b, uint32_t i, keel::PathBuf<>& out, std::string_view sub = {})
+// BASE[/compiled]/servicedirs/NAME: a live service dir (BASE a live dir), or a compiled one
+// (BASE a db, or a live dir with compiled).
+[[gnu::noinline]] bool service_dir(keel::PathBuf<>& out, std::string_view base, std::string_view name,
+                                   bool compiled = false)
 {
-    return out.set(b.oreal.view(), "/", keel::rc::live_servicedirs, "/", odb(*b.u).name(i), sub);
+    return out.set(base, compiled ? "/" : "", compiled ? keel::rc::live_compiled : "", "/",
+                   keel::rc::live_servicedirs, "/", name);
 }
 
-bool new_dir(const Build& b, uint32_t x, keel::PathBuf<>& out, std::string_view sub = {})
+// Old service i's live service dir in the old live dir, and its compiled definition.
+bool old_dir(const Build& b, uint32_t i, keel::PathBuf<>& out)
 {
-    return out.set(b.real.view(), "/", keel::rc::live_servicedirs, "/", b.u->ndb.name(x), sub);
+    return service_dir(out, b.oreal.view(), odb(*b.u).name(i));
+}
+
+bool old_definition(const Build& b, uint32_t i, keel::PathBuf<>& out)
+{
+    return service_dir(out, b.oreal.view(), odb(*b.u).name(i), true);
+}
+
+// New service x's live service dir in the new live dir, and its compiled definition.
+bool new_dir(const Build& b, uint32_t x, keel::PathBuf<>& out)
+{
+    return service_dir(out, b.real.view(), b.u->ndb.name(x));
+}
+
+bool new_definition(const Build& b, uint32_t x, keel::PathBuf<>& out)
+{
+    return service_dir(out, b.u->o.newdb, b.u->ndb.name(x));
+}
+
+// SCANDIR/PREFIX+NAME: name's link in the scan directory.
+[[gnu::noinline]] bool scan_link(const Update& u, std::string_view name, keel::PathBuf<>& out)
+{
+    return out.set(u.live.scandir(), "/", u.live.prefix(), name);
 }
 
 bool exists(const keel::PathBuf<>& p)
@@ -440,14 +490,12 @@ void rollback(Build& b)
     keel::PathBuf<> od, nd, src, to;
     const Update& u = *b.u;
     for (uint32_t k = 0; k < b.nlinked; ++k)
-        if (od.set(u.live.scandir(), "/", u.live.prefix(), u.ndb.name(b.linked[k])))
+        if (scan_link(u, u.ndb.name(b.linked[k]), od))
             unlink(od.c_str());
     for (uint32_t k = b.nmoves; k-- > 0;) {
         const Move& m = b.moves[k];
         if (!m.moved || !old_dir(b, m.old, od) || !new_dir(b, m.neu, nd)) continue;
-        if (!src.set(b.oreal.view(), "/", keel::rc::live_compiled, "/",
-                     keel::rc::live_servicedirs, "/", odb(u).name(m.old)) ||
-            !to.set(u.o.newdb, "/", keel::rc::live_servicedirs, "/", u.ndb.name(m.neu)) ||
+        if (!old_definition(b, m.old, src) || !new_definition(b, m.neu, to) ||
             !replace_definition(nd.c_str(), to.c_str(), src.c_str()))
             keel::warn_sys("unable to put back the definition of ", nd.view());
         if (rename(nd.c_str(), od.c_str()) < 0)
@@ -475,9 +523,7 @@ void move_in(Build& b, Move& m)
 {
     keel::PathBuf<> od, nd, src, from;
     if (!old_dir(b, m.old, od) || !new_dir(b, m.neu, nd) ||
-        !src.set(b.u->o.newdb, "/", keel::rc::live_servicedirs, "/", b.u->ndb.name(m.neu)) ||
-        !from.set(b.oreal.view(), "/", keel::rc::live_compiled, "/", keel::rc::live_servicedirs,
-                  "/", odb(*b.u).name(m.old)))
+        !new_definition(b, m.neu, src) || !old_definition(b, m.old, from))
         fail(b, {"unable to move ", od.view()});
     keel::PathBuf<> down;
     m.had_down = down.set(od.view(), "/down") && exists(down);
@@ -497,7 +543,7 @@ void copy_in(Build& b, uint32_t x)
 {
     keel::PathBuf<> nd, src, where;
     if (!new_dir(b, x, nd) ||
-        !src.set(b.u->o.newdb, "/", keel::rc::live_servicedirs, "/", b.u->ndb.name(x)) ||
+        !new_definition(b, x, src) ||
         !keel::copy_tree(src.c_str(), nd.c_str()))
         fail(b, {"unable to copy ", src.view(), " to ", nd.view()});
     keel::rc::PrepStep step;
@@ -514,9 +560,7 @@ void build_dir(Build& b)
     uint8_t* st = alloc<uint8_t>(u.nn);
     for (uint32_t x = 0; x < u.nn; ++x) st[x] = (u.nflags[x] & n_up) ? keel::rc::state_up : 0;
     keel::rc::FillStep step;
-    keel::PathBuf<> scandir;
-    if (!scandir.set(u.live.scandir()) ||
-        !keel::rc::fill_live_dir(b.real.c_str(), u.o.newdb, scandir.c_str(), u.live.prefix(),
+    if (!keel::rc::fill_live_dir(b.real.c_str(), u.o.newdb, u.live.scandir_path(), u.live.prefix(),
                                  {st, u.nn}, b.lock, step)) {
         const keel::rc::FillFailure f = keel::rc::fill_failure(step);
         fail(b, {"unable to ", f.verb, " ", b.real.view(), "/", f.entry});
@@ -548,7 +592,7 @@ void link_new(Build& b)
             fail(b, {"unable to subscribe to ", where.view()});
     for (uint32_t x = 0; x < u.nn; ++x) {
         if (u.ndb.type(x) != keel::rc::Type::longrun) continue;
-        const bool had = p.set(u.live.scandir(), "/", u.live.prefix(), u.ndb.name(x)) && exists(p);
+        const bool had = scan_link(u, u.ndb.name(x), p) && exists(p);
         if (!keel::rc::link_service(u.live.scandir(), u.live.prefix(), u.ndb.name(x), u.o.live, p))
             fail(b, {"unable to symlink ", p.view()});
         if (!had) b.linked[b.nlinked++] = x;
@@ -575,21 +619,19 @@ void finish(Build& b)
         if (od.type(i) != keel::rc::Type::longrun) continue;
         const uint32_t x = u.ndb.find(od.name(i));
         if (x != none_index && u.ndb.type(x) == keel::rc::Type::longrun) continue; // reused
-        if (p.set(u.live.scandir(), "/", u.live.prefix(), od.name(i)) && unlink(p.c_str()) < 0 &&
+        if (scan_link(u, od.name(i), p) && unlink(p.c_str()) < 0 &&
             errno != ENOENT) {
             keel::warn_sys("unable to remove ", p.view());
             b.worst = keel::exit_sys;
         }
     }
     // svscan forgets the removed dirs first, so that it does not restart their supervisors.
-    keel::PathBuf<> scandir;
-    const bool scanned =
-        scandir.set(u.live.scandir()) && keel::sv::write_scan_control(scandir.c_str(), "a");
+    const bool scanned = keel::sv::write_scan_control(u.live.scandir_path(), "a");
     if (!scanned) {
         if (errno == ENXIO || errno == ENOENT) {
-            keel::warn("svscan not running on ", scandir.view());
+            keel::warn("svscan not running on ", u.live.scandir());
         } else {
-            keel::warn_sys("unable to write to ", scandir.view(), "/", keel::sv::scanner_ctl_dir,
+            keel::warn_sys("unable to write to ", u.live.scandir(), "/", keel::sv::scanner_ctl_dir,
                            "/control");
             b.worst = keel::exit_sys;
         }
@@ -637,7 +679,7 @@ void update(Update& u, Build& b)
     b.fresh_logged = alloc<bool>(u.nn);
     b.linked = alloc<uint32_t>(u.nn);
     if (!b.starting.reserve(u.nn) || !b.exiting.reserve(u.on))
-        keel::die_sys(keel::exit_sys, "unable to allocate memory");
+        die_nomem();
     if (u.o.verbosity >= 2) keel::info("building the new live directory");
     build_dir(b);
     link_new(b);
@@ -648,48 +690,44 @@ void update(Update& u, Build& b)
 }
 
 // Execs rc -u change on the services stopped for a restart (new names); returns if none.
+// Copies s to w, NUL-terminated, and moves w past it; returns the copy.
+char* put_arg(char*& w, std::string_view s)
+{
+    char* const a = w;
+    if (!s.empty()) std::memcpy(w, s.data(), s.size());
+    w[s.size()] = 0;
+    w += s.size() + 1;
+    return a;
+}
+
 void start_new(const Update& u)
 {
-    std::size_t count = 0, bytes = 0;
+    std::size_t count = 0, bytes = 2 * (sizeof(keel::NumText::buf) + 1); // and the numbers
     for (uint32_t x = 0; x < u.nn; ++x)
         if (u.nflags[x] & n_start) {
             ++count;
             bytes += u.ndb.name(x).size() + 1;
         }
     if (!count) return;
-    char* names = alloc<char>(bytes);
+    char* w = alloc<char>(bytes);
     auto** argv = alloc<char*>(count + 12);
     keel::PathBuf<PATH_MAX> rc;
     if (!keel::program_path(rc, "rc")) keel::die_sys(keel::exit_sys, "unable to find rc");
-    const keel::NumText v = keel::fmt_number(u.o.verbosity);
-    char vbuf[sizeof v.buf + 1], tbuf[sizeof v.buf + 1];
-    std::memcpy(vbuf, v.buf, v.len);
-    vbuf[v.len] = 0;
     std::size_t m = 0;
     argv[m++] = const_cast<char*>(rc.c_str());
     argv[m++] = const_cast<char*>("-v");
-    argv[m++] = vbuf;
+    argv[m++] = put_arg(w, keel::fmt_number(u.o.verbosity));
     if (u.o.deadline >= 0) {
         std::int64_t left = u.o.deadline - keel::mono_now_ms();
-        const keel::NumText t = keel::fmt_number(left < 1 ? std::int64_t(1) : left);
-        std::memcpy(tbuf, t.buf, t.len);
-        tbuf[t.len] = 0;
         argv[m++] = const_cast<char*>("-t");
-        argv[m++] = tbuf;
+        argv[m++] = put_arg(w, keel::fmt_number(left < 1 ? std::int64_t(1) : left));
     }
     argv[m++] = const_cast<char*>("-l");
     argv[m++] = const_cast<char*>(u.o.live);
     argv[m++] = const_cast<char*>("-u");
     argv[m++] = const_cast<char*>("change");
-    char* w = names;
     for (uint32_t x = 0; x < u.nn; ++x)
-        if (u.nflags[x] & n_start) {
-            const std::string_view n = u.ndb.name(x);
-            std::memcpy(w, n.data(), n.size());
-            w[n.size()] = 0;
-            argv[m++] = w;
-            w += n.size() + 1;
-        }
+        if (u.nflags[x] & n_start) argv[m++] = put_arg(w, u.ndb.name(x));
     argv[m] = nullptr;
     if (u.o.verbosity >= 2) keel::info("starting the services that restart");
     // rc gets the signal state rc-update started with (the waits blocked the stop signals).
