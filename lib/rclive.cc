@@ -119,9 +119,7 @@ bool Live::entry(LiveStep step, const char* entry, PathBuf<>& p) noexcept
 bool Live::slurp(LiveStep step, const char* name, Slurp& s) noexcept
 {
     PathBuf<> p;
-    if (!entry(step, name, p)) return false;
-    const Fd fd = open_read(p.c_str());
-    return fd && s.read(fd.get());
+    return entry(step, name, p) && s.read_file(p.c_str());
 }
 
 // Everything after the lock: the db, scandir, prefix, state.
