@@ -449,15 +449,16 @@ void Engine::on_timeout(Slot& s) noexcept
 
 void Engine::interrupt(int sig) noexcept
 {
+    const auto name = sig_text(sig);
     if (!stopping_ && opt_.verbosity >= 2)
-        info("received ", sig_text(sig).view(), ", aborting longrun transitions");
+        info("received ", name.view(), ", aborting longrun transitions");
     stopping_ = true;
     for (std::uint32_t k = nactive_; k-- > 0;) {
         Slot& s = slots_[active_[k]];
         const std::uint32_t i = s.svc;
         if (db_.type(i) != Type::longrun) continue; // oneshots are left to finish
         release(s);
-        fail(i, {"interrupted by ", sig_text(sig).view()});
+        fail(i, {"interrupted by ", name.view()});
     }
 }
 
