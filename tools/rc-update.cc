@@ -10,7 +10,6 @@
 #include "keel/copytree.h"
 #include "keel/err.h"
 #include "keel/execlex.h"
-#include "keel/fd.h"
 #include "keel/growbuf.h"
 #include "keel/lock.h"
 #include "keel/num.h"
@@ -98,17 +97,7 @@ struct Update {
     Update() noexcept = default;
     Update(const Update&) = delete;
     Update& operator=(const Update&) = delete;
-    ~Update()
-    {
-        std::free(oflags);
-        std::free(nflags);
-        std::free(sel);
-        std::free(inv);
-        std::free(line);
-        std::free(rename_off);
-        std::free(rename_len);
-        std::free(targets);
-    }
+    ~Update() { std::free(targets); } // the block of all the arrays (main())
 };
 
 [[noreturn, gnu::noinline]] void die_nomem()
@@ -148,15 +137,11 @@ std::string_view new_name_of(const Update& u, uint32_t i)
                                           std::initializer_list<std::string_view> what)
 {
     const keel::NumText n = keel::fmt_number(line);
-    std::string_view v[keel::max_pieces];
-    std::size_t k = 0;
-    for (const std::string_view s : {std::string_view(u.o.convfile), std::string_view(" line "),
-                                     n.view(), std::string_view(": ")})
-        v[k++] = s;
-    for (const std::string_view s : what)
+    sv v[keel::max_pieces] = {u.o.convfile, " line ", n, ": "};
+    std::size_t k = 4;
+    for (const sv s : what)
         if (k < keel::max_pieces) v[k++] = s;
-    keel::report("fatal", {v, k}, 0);
-    keel::exit_now(code);
+    keel::die_pieces(code, false, {v, k});
 }
 
 // One line: OLD [-> NEW] [restart]. Its words are appended to u.words (kept: renames point
@@ -212,10 +197,7 @@ void read_convfile(Update& u)
     if (!u.words.init(4096)) die_nomem();
     if (!u.o.convfile) return;
     keel::Slurp s;
-    {
-        const keel::Fd fd = keel::open_read(u.o.convfile);
-        if (!fd || !s.read(fd.get())) keel::die_sys(keel::exit_sys, "unable to read ", u.o.convfile);
-    }
+    if (!s.read_file(u.o.convfile)) keel::die_sys(keel::exit_sys, "unable to read ", u.o.convfile);
     std::string_view text = s.view();
     for (uint32_t line = 1; !text.empty(); ++line) {
         const std::size_t nl = text.find('\n');
@@ -396,13 +378,7 @@ struct Build {
     Build() noexcept = default;
     Build(const Build&) = delete;
     Build& operator=(const Build&) = delete;
-    ~Build()
-    {
-        std::free(moves);
-        std::free(fresh);
-        std::free(fresh_logged);
-        std::free(linked);
-    }
+    ~Build() { std::free(moves); } // the block of all the arrays (update())
 };
 
 // BASE[/compiled]/servicedirs/NAME: a live service dir (BASE a live dir), or a compiled one
@@ -448,10 +424,14 @@ bool exists(const keel::PathBuf<>& p)
     return lstat(p.c_str(), &st) == 0;
 }
 
-// Entries of a live service dir that belong to the supervisor, not to the definition.
+// Entries of a live service dir that belong to the supervisor, not to the definition (and
+// the directory's own "." and "..").
 bool kept_entry(std::string_view n)
 {
-    return n == "supervise" || n == "event" || n == "down" || n == "log";
+    static constexpr sv kept[] = {".", "..", "supervise", "event", "down", "log"};
+    for (const sv k : kept)
+        if (n == k) return true;
+    return false;
 }
 
 // Replaces, in the live service dir dir, the definition files that came from the compiled dir
@@ -471,7 +451,7 @@ bool replace_definition(const char* dir, const char* from, const char* to)
             break;
         }
         const std::string_view n = e->d_name;
-        if (n == "." || n == ".." || kept_entry(n)) continue;
+        if (kept_entry(n)) continue;
         if (!p.set(dir, "/", n) || !keel::remove_tree(p.c_str())) {
             ok = false;
             break;
@@ -608,6 +588,13 @@ void warn_timeout(Build& b, keel::rc::SupervisorWait& w, const keel::rc::Db& db,
     if (!b.worst) b.worst = 2;
 }
 
+// After the switch, an error that does not stop the rest: "unable to ...: strerror", exit 111.
+[[gnu::noinline]] void warn_failed(Build& b, std::initializer_list<sv> what)
+{
+    keel::warn_pieces(true, {what.begin(), what.size()});
+    b.worst = keel::exit_sys;
+}
+
 // After the switch: old supervisors of dirs that did not move exit, stale links go, svscan
 // rescans, the new supervisors are waited for, moved services wanted up again, old dir removed.
 void finish(Build& b)
@@ -620,10 +607,8 @@ void finish(Build& b)
         const uint32_t x = u.ndb.find(od.name(i));
         if (x != none_index && u.ndb.type(x) == keel::rc::Type::longrun) continue; // reused
         if (scan_link(u, od.name(i), p) && unlink(p.c_str()) < 0 &&
-            errno != ENOENT) {
-            keel::warn_sys("unable to remove ", p.view());
-            b.worst = keel::exit_sys;
-        }
+            errno != ENOENT)
+            warn_failed(b, {"unable to remove ", p.view()});
     }
     // svscan forgets the removed dirs first, so that it does not restart their supervisors.
     const bool scanned = keel::sv::write_scan_control(u.live.scandir_path(), "a");
@@ -631,9 +616,8 @@ void finish(Build& b)
         if (errno == ENXIO || errno == ENOENT) {
             keel::warn("svscan not running on ", u.live.scandir());
         } else {
-            keel::warn_sys("unable to write to ", u.live.scandir(), "/", keel::sv::scanner_ctl_dir,
-                           "/control");
-            b.worst = keel::exit_sys;
+            warn_failed(b, {"unable to write to ", u.live.scandir(), "/", keel::sv::scanner_ctl_dir,
+                            "/control"});
         }
     }
     const bool watch = b.exiting.open();
@@ -659,25 +643,22 @@ void finish(Build& b)
     for (uint32_t k = 0; k < b.nmoves; ++k) {
         const Move& m = b.moves[k];
         if (m.blocked && !m.had_down && new_dir(b, m.neu, p) &&
-            keel::sv::write_control(p.c_str(), "U") != keel::sv::CtlResult::ok) {
-            keel::warn_sys("unable to unblock ", p.view());
-            b.worst = keel::exit_sys;
-        }
+            keel::sv::write_control(p.c_str(), "U") != keel::sv::CtlResult::ok)
+            warn_failed(b, {"unable to unblock ", p.view()});
     }
-    if (!keel::remove_tree(b.oreal.c_str())) {
-        keel::warn_sys("unable to remove ", b.oreal.view());
-        b.worst = keel::exit_sys;
-    }
+    if (!keel::remove_tree(b.oreal.c_str())) warn_failed(b, {"unable to remove ", b.oreal.view()});
 }
 
 void update(Update& u, Build& b)
 {
     b.u = &u;
     if (!b.oreal.set(u.live.real())) keel::die_sys(keel::exit_sys, "unable to resolve ", u.o.live);
-    b.moves = alloc<Move>(u.nn);
-    b.fresh = alloc<uint32_t>(u.nn);
-    b.fresh_logged = alloc<bool>(u.nn);
-    b.linked = alloc<uint32_t>(u.nn);
+    // One zeroed block for all the arrays, the most aligned first.
+    static_assert(alignof(Move) == alignof(uint32_t));
+    b.moves = static_cast<Move*>(alloc_bytes(u.nn, sizeof(Move) + 2 * sizeof(uint32_t) + sizeof(bool)));
+    b.fresh = reinterpret_cast<uint32_t*>(b.moves + u.nn);
+    b.linked = b.fresh + u.nn;
+    b.fresh_logged = reinterpret_cast<bool*>(b.linked + u.nn);
     if (!b.starting.reserve(u.nn) || !b.exiting.reserve(u.on))
         die_nomem();
     if (u.o.verbosity >= 2) keel::info("building the new live directory");
@@ -802,15 +783,19 @@ int main(int argc, char** argv)
     }
     u.on = u.live.size();
     u.nn = u.ndb.size();
-    u.oflags = alloc<uint8_t>(u.on);
-    u.nflags = alloc<uint8_t>(u.nn);
-    u.sel = alloc<uint8_t>(u.on > u.nn ? u.on : u.nn);
-    u.inv = alloc<uint32_t>(u.nn);
+    // One zeroed block for all the arrays, the most aligned first.
+    const std::size_t most = u.on > u.nn ? u.on : u.nn;
+    u.targets = static_cast<std::span<const uint32_t>*>(
+        alloc_bytes(1, sizeof *u.targets * u.on + sizeof(uint32_t) * (u.nn + 3 * std::size_t{u.on}) +
+                           u.on + u.nn + most));
+    u.inv = reinterpret_cast<uint32_t*>(u.targets + u.on);
+    u.line = u.inv + u.nn;
+    u.rename_off = u.line + u.on;
+    u.rename_len = u.rename_off + u.on;
+    u.oflags = reinterpret_cast<uint8_t*>(u.rename_len + u.on);
+    u.nflags = u.oflags + u.on;
+    u.sel = u.nflags + u.nn;
     for (uint32_t x = 0; x < u.nn; ++x) u.inv[x] = none_index;
-    u.line = alloc<uint32_t>(u.on);
-    u.rename_off = alloc<uint32_t>(u.on);
-    u.rename_len = alloc<uint32_t>(u.on);
-    u.targets = alloc<std::span<const uint32_t>>(u.on);
     read_convfile(u);
     map_services(u);
     plan(u);
