@@ -9,6 +9,9 @@
 
 namespace keel {
 
+// string_view literals: their length is known here, no strlen() at run time.
+using namespace std::string_view_literals;
+
 constinit std::string_view prog = "keel";
 
 namespace {
@@ -52,15 +55,15 @@ void report(std::string_view level, std::span<const std::string_view> pieces, in
         iov[n++] = {const_cast<char*>(s.data()), s.size()};
     };
     add(prog);
-    add(": ");
+    add(": "sv);
     add(level);
-    add(": ");
+    add(": "sv);
     for (std::string_view p : pieces) add(p);
     if (err) {
-        add(": ");
+        add(": "sv);
         add(strerror(err));
     }
-    add("\n");
+    add("\n"sv);
     flush();
     errno = saved;
 }
@@ -70,18 +73,34 @@ void exit_now(int code) noexcept
     _exit(code);
 }
 
+void die_pieces(int code, bool sys, std::span<const std::string_view> pieces) noexcept
+{
+    report("fatal"sv, pieces, sys ? errno : 0);
+    _exit(code);
+}
+
+void warn_pieces(bool sys, std::span<const std::string_view> pieces) noexcept
+{
+    report("warning"sv, pieces, sys ? errno : 0);
+}
+
+void info_pieces(std::span<const std::string_view> pieces) noexcept
+{
+    report("info"sv, pieces, 0);
+}
+
 void die_usage(std::string_view usage) noexcept
 {
     const std::string_view v[] = {usage};
-    report("usage", v, 0);
+    report("usage"sv, v, 0);
     _exit(exit_usage);
 }
 
 void die_exec(std::string_view name) noexcept
 {
     const int e = errno;
-    const std::string_view v[] = {"unable to exec ", name};
-    report("fatal", v, e);
+    const std::string_view v[] = {"unable to exec "sv, name};
+    report("fatal"sv, v, e);
     _exit(exec_failure_code(e));
 }
 

@@ -27,11 +27,11 @@ int exec_search(char* const* argv, char* const* envp) noexcept
     if (!path) path = "/usr/local/bin:/usr/bin:/bin";
     int best = ENOENT;
     std::string_view rest(path);
+    PathBuf<> full;
     for (;;) {
         const auto colon = rest.find(':');
         std::string_view dir = head(rest, colon);
         if (dir.empty()) dir = ".";
-        PathBuf<> full;
         if (full.set(dir, "/", name)) {
             execve(full.c_str(), argv, envp);
             // Remember a real failure (EACCES, ENOEXEC...) over "not in this directory".

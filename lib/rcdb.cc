@@ -373,15 +373,13 @@ std::string_view Db::fdhuser() const noexcept
     return words_ ? str(words_[h_fdh], words_[h_fdh_len]) : std::string_view{};
 }
 
-namespace {
-
-template <class NameOf>
-std::uint32_t bsearch_name(std::uint32_t count, std::string_view key, NameOf name_of) noexcept
+// One binary search for both tables (sorted by name), not one instantiation per table.
+std::uint32_t Db::search(std::string_view key, bool bundles) const noexcept
 {
-    std::uint32_t lo = 0, hi = count;
+    std::uint32_t lo = 0, hi = bundles ? nb_ : n_;
     while (lo < hi) {
         const std::uint32_t mid = lo + (hi - lo) / 2;
-        const int c = name_of(mid).compare(key);
+        const int c = (bundles ? bundle_name(mid) : name(mid)).compare(key);
         if (c == 0) return mid;
         if (c < 0) lo = mid + 1;
         else hi = mid;
@@ -389,16 +387,14 @@ std::uint32_t bsearch_name(std::uint32_t count, std::string_view key, NameOf nam
     return none_index;
 }
 
-} // namespace
-
 std::uint32_t Db::find(std::string_view key) const noexcept
 {
-    return bsearch_name(n_, key, [this](std::uint32_t i) noexcept { return name(i); });
+    return search(key, false);
 }
 
 std::uint32_t Db::find_bundle(std::string_view key) const noexcept
 {
-    return bsearch_name(nb_, key, [this](std::uint32_t b) noexcept { return bundle_name(b); });
+    return search(key, true);
 }
 
 bool Db::resolve(std::string_view key, std::span<const std::uint32_t>& out) const noexcept

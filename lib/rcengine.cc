@@ -24,6 +24,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <dirent.h>
+#include <initializer_list>
 #include <new>
 #include <poll.h>
 #include <sys/resource.h>
@@ -140,8 +141,8 @@ private:
     void interrupt(int sig) noexcept;
     void succeed(std::uint32_t i) noexcept;
     // One function, not a template per call site: rc-update links this too and must stay small.
-    void fail(std::uint32_t i, std::string_view why, std::string_view why2 = {},
-              std::string_view why3 = {}, std::string_view why4 = {}) noexcept;
+    // The message ends with why, then ": strerror(err)" if err is not 0.
+    void fail(std::uint32_t i, std::initializer_list<std::string_view> why, int err = 0) noexcept;
     void release(Slot& s) noexcept;
     void leftovers() noexcept;
 
@@ -167,7 +168,6 @@ private:
     std::uint8_t* sel_ = nullptr;
 
     SignalFd sig_;
-    PathBuf<> runner_;
     std::int64_t retry_at_ = no_deadline; // a start put off for want of descriptors
     // Descriptors the transitions in flight may hold (a longrun 3, a oneshot 1), and how many
     // they hold now: a start that would go beyond waits for one to end.
@@ -177,27 +177,16 @@ private:
     bool stopping_ = false;
     bool sys_error_ = false;
     bool failed_ = false;
+    PathBuf<> runner_; // last: the other members stay at short offsets
 };
 
 Engine::~Engine()
 {
     if (slots_)
         for (std::uint32_t k = 0; k < nslots_; ++k) slots_[k].~Slot();
+    // Two blocks hold all the arrays (see prepare()).
     std::free(slots_);
     std::free(nodes_);
-    std::free(free_);
-    std::free(active_);
-    std::free(queue_);
-    std::free(work_);
-    std::free(fds_);
-    std::free(fd_slot_);
-    std::free(sel_);
-}
-
-template <class T>
-T* alloc(std::size_t count) noexcept
-{
-    return static_cast<T*>(std::calloc(count ? count : 1, sizeof(T)));
 }
 
 bool Engine::prepare(std::span<const std::uint8_t> want) noexcept
@@ -209,14 +198,17 @@ bool Engine::prepare(std::span<const std::uint8_t> want) noexcept
     }
     dry_ = opt_.dryrun_ms >= 0;
     if (opt_.deadline_ms >= 0) deadline_ = opt_.deadline_ms;
-    nodes_ = alloc<Node>(n_);
-    sel_ = alloc<std::uint8_t>(n_);
-    queue_ = alloc<std::uint32_t>(n_);
-    work_ = alloc<std::uint32_t>(n_);
-    if (!nodes_ || !sel_ || !queue_ || !work_) {
+    // One zeroed block per phase, the most aligned array first: nodes_, queue_, work_, sel_.
+    static_assert(alignof(Node) <= alignof(std::uint32_t));
+    nodes_ = static_cast<Node*>(
+        std::calloc(n_ + 1, sizeof(Node) + 2 * sizeof(std::uint32_t) + sizeof(std::uint8_t)));
+    if (!nodes_) {
         warn_sys("unable to allocate memory");
         return false;
     }
+    queue_ = reinterpret_cast<std::uint32_t*>(nodes_ + n_);
+    work_ = queue_ + n_;
+    sel_ = reinterpret_cast<std::uint8_t*>(work_ + n_);
     // Down wins: whatever depends on a service wanted down goes down too, and a service of
     // that set is never brought up (what depends on it is in the set as well, so the rest of
     // the wanted-up closure stays closed).
@@ -246,17 +238,19 @@ bool Engine::prepare(std::span<const std::uint8_t> want) noexcept
         }
 
     // One slot per transition (never more in flight), one pollfd per slot and the signals.
-    slots_ = static_cast<Slot*>(std::malloc(sizeof(Slot) * (nslots_ ? nslots_ : 1)));
-    free_ = alloc<std::uint32_t>(nslots_);
-    active_ = alloc<std::uint32_t>(nslots_);
-    fds_ = alloc<pollfd>(nslots_ + 1);
-    fd_slot_ = alloc<std::uint32_t>(nslots_ + 1);
-    if (!slots_ || !free_ || !active_ || !fds_ || !fd_slot_) {
-        std::free(slots_);
-        slots_ = nullptr;
+    // The second block: slots_, fds_, free_, active_, fd_slot_ (each one more than needed).
+    static_assert(alignof(pollfd) <= alignof(Slot) && sizeof(Slot) % alignof(pollfd) == 0);
+    static_assert(alignof(std::uint32_t) <= alignof(pollfd));
+    void* block = std::calloc(nslots_ + 1, sizeof(Slot) + sizeof(pollfd) + 3 * sizeof(std::uint32_t));
+    if (!block) {
         warn_sys("unable to allocate memory");
         return false;
     }
+    fds_ = reinterpret_cast<pollfd*>(static_cast<Slot*>(block) + nslots_ + 1);
+    free_ = reinterpret_cast<std::uint32_t*>(fds_ + nslots_ + 1);
+    active_ = free_ + nslots_ + 1;
+    fd_slot_ = active_ + nslots_ + 1;
+    slots_ = static_cast<Slot*>(block);
     for (std::uint32_t k = 0; k < nslots_; ++k) {
         new (slots_ + k) Slot;
         free_[nfree_++] = nslots_ - 1 - k;
@@ -297,7 +291,7 @@ Started Engine::start_longrun(std::uint32_t i, Slot& s, std::uint32_t t) noexcep
     const bool up = is_up(nodes_[i].dir);
     PathBuf<> dir;
     if (!live_.service_dir(i, dir)) {
-        fail(i, "unable to find its service directory: ", std::strerror(errno));
+        fail(i, {"unable to find its service directory"}, errno);
         return Started::failed;
     }
     bool notif = false;
@@ -320,12 +314,12 @@ Started Engine::start_longrun(std::uint32_t i, Slot& s, std::uint32_t t) noexcep
         const int e = errno;
         if (s.events.fd() < 0) {
             if (e == EMFILE || e == ENFILE) return Started::later;
-            fail(i, "unable to subscribe to ", dir.view(), "/event: ", std::strerror(e));
+            fail(i, {"unable to subscribe to ", dir.view(), "/event"}, e);
             return Started::failed;
         }
         if (e == EMFILE || e == ENFILE) return Started::later;
         if (e != ENOENT) {
-            fail(i, "unable to read status for ", dir.view(), ": ", sv::status_error(e));
+            fail(i, {"unable to read status for ", dir.view(), ": ", sv::status_error(e)});
             return Started::failed;
         }
         // No status: no supervisor ever ran there; the control FIFO tells if one runs now.
@@ -333,12 +327,12 @@ Started Engine::start_longrun(std::uint32_t i, Slot& s, std::uint32_t t) noexcep
     }
     switch (sv::write_control(dir.c_str(), up ? "u" : "d")) {
     case sv::CtlResult::ok: announce(i); break;
-    case sv::CtlResult::not_supervised: fail(i, "supervisor not running"); return Started::failed;
+    case sv::CtlResult::not_supervised: fail(i, {"supervisor not running"}); return Started::failed;
     case sv::CtlResult::bad_dir:
     case sv::CtlResult::error:
         // Nothing was written yet: with a descriptor, it can be done later.
         if (errno == EMFILE || errno == ENFILE) return Started::later;
-        fail(i, "unable to control ", dir.view(), ": ", std::strerror(errno));
+        fail(i, {"unable to control ", dir.view()}, errno);
         return Started::failed;
     }
     return sv::goal_holds(s.up, s.ready, s.goal) ? Started::done : Started::running;
@@ -354,7 +348,7 @@ Started Engine::start_oneshot(std::uint32_t i, Slot& s, std::uint32_t) noexcept
         return Started::running;
     }
     if (!runner_ok_) {
-        fail(i, "unable to reach the oneshot runner: ", std::strerror(ENAMETOOLONG));
+        fail(i, {"unable to reach the oneshot runner"}, ENAMETOOLONG);
         return Started::failed;
     }
     Fd sock = rconeshot::start(runner_.c_str(), up ? rconeshot::Op::up : rconeshot::Op::down,
@@ -362,7 +356,7 @@ Started Engine::start_oneshot(std::uint32_t i, Slot& s, std::uint32_t) noexcept
     if (!sock) {
         const int e = errno;
         if (e == EAGAIN || e == EMFILE || e == ENFILE) return Started::later;
-        fail(i, "unable to reach the oneshot runner: ", std::strerror(e));
+        fail(i, {"unable to reach the oneshot runner"}, e);
         return Started::failed;
     }
     announce(i);
@@ -391,7 +385,7 @@ void Engine::start_queued() noexcept
             if (!nactive_ && e != EAGAIN) {
                 // Nothing of ours will give descriptors back: no point in waiting.
                 ++qhead_;
-                fail(i, "unable to ", verb(nodes_[i].dir), ": ", std::strerror(e));
+                fail(i, {"unable to ", verb(nodes_[i].dir)}, e);
                 continue;
             }
             retry_at_ = deadline_in(retry_ms);
@@ -438,20 +432,20 @@ void Engine::on_readable(Slot& s) noexcept
             const int w = s.reply.wstatus;
             release(s);
             if (!w) succeed(i);
-            else if (WIFSIGNALED(w)) fail(i, "killed by signal ", sig_text(WTERMSIG(w)).view());
-            else fail(i, "exited ", fmt_number(WEXITSTATUS(w)).view());
+            else if (WIFSIGNALED(w)) fail(i, {"killed by signal ", sig_text(WTERMSIG(w)).view()});
+            else fail(i, {"exited ", fmt_number(WEXITSTATUS(w)).view()});
             return;
         }
         case rconeshot::Finish::refused: {
             const int e = s.reply.error;
             release(s);
-            fail(i, "the oneshot runner could not run it: ", std::strerror(e));
+            fail(i, {"the oneshot runner could not run it"}, e);
             return;
         }
         case rconeshot::Finish::failed: {
             const int e = errno;
             release(s);
-            fail(i, "lost the oneshot runner: ", std::strerror(e));
+            fail(i, {"lost the oneshot runner"}, e);
             return;
         }
         }
@@ -462,14 +456,14 @@ void Engine::on_readable(Slot& s) noexcept
     if (r < 0) {
         const int e = errno;
         release(s);
-        fail(i, "unable to read its events: ", std::strerror(e));
+        fail(i, {"unable to read its events"}, e);
         return;
     }
     for (ssize_t k = 0; k < r; ++k) {
         if (sv::apply_event(s.up, s.ready, buf[k], s.goal)) {
             release(s);
-            fail(i, buf[k] == 'O' ? "permanent failure reported by its supervisor"
-                                  : "supervisor exited");
+            fail(i, {buf[k] == 'O' ? "permanent failure reported by its supervisor"
+                                   : "supervisor exited"});
             return;
         }
         if (sv::goal_holds(s.up, s.ready, s.goal)) {
@@ -485,20 +479,21 @@ void Engine::on_timeout(Slot& s) noexcept
     const std::uint32_t i = s.svc;
     release(s);
     if (dry_) succeed(i);
-    else fail(i, "timed out");
+    else fail(i, {"timed out"});
 }
 
 void Engine::interrupt(int sig) noexcept
 {
+    const auto name = sig_text(sig);
     if (!stopping_ && opt_.verbosity >= 2)
-        info("received ", sig_text(sig).view(), ", aborting longrun transitions");
+        info("received ", name.view(), ", aborting longrun transitions");
     stopping_ = true;
     for (std::uint32_t k = nactive_; k-- > 0;) {
         Slot& s = slots_[active_[k]];
         const std::uint32_t i = s.svc;
         if (db_.type(i) != Type::longrun) continue; // oneshots are left to finish
         release(s);
-        fail(i, "interrupted by ", sig_text(sig).view());
+        fail(i, {"interrupted by ", name.view()});
     }
 }
 
@@ -537,14 +532,19 @@ void Engine::succeed(std::uint32_t i) noexcept
     }
 }
 
-void Engine::fail(std::uint32_t i, std::string_view why, std::string_view why2,
-                  std::string_view why3, std::string_view why4) noexcept
+void Engine::fail(std::uint32_t i, std::initializer_list<std::string_view> why, int err) noexcept
 {
     Node& nd = nodes_[i];
     nd.phase = Phase::failed;
     failed_ = true;
     const bool up = is_up(nd.dir);
-    if (opt_.verbosity >= 1) warn("unable to ", verb(nd.dir), " service ", db_.name(i), ": ", why, why2, why3, why4);
+    if (opt_.verbosity >= 1) {
+        std::string_view v[max_pieces] = {"unable to ", verb(nd.dir), " service ", db_.name(i), ": "};
+        std::size_t k = 5;
+        for (const std::string_view w : why)
+            if (k < max_pieces) v[k++] = w;
+        report("warning", {v, k}, err);
+    }
     if (up && !dry_ && db_.type(i) == Type::longrun) {
         // It may come up later all the same: make sure it does not, the state says down.
         PathBuf<> dir;

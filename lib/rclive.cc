@@ -108,15 +108,27 @@ bool Live::open_once(const char* live, LockKind kind, std::int64_t timeout_ms,
     return true;
 }
 
+// REAL/ENTRY into p, as the step that uses it: one copy of the path building for read_rest().
+bool Live::entry(LiveStep step, const char* entry, PathBuf<>& p) noexcept
+{
+    failed_ = step;
+    return p.set(real_.view(), "/", entry);
+}
+
+// Reads all of REAL/ENTRY into s, as the step that uses it.
+bool Live::slurp(LiveStep step, const char* name, Slurp& s) noexcept
+{
+    PathBuf<> p;
+    return entry(step, name, p) && s.read_file(p.c_str());
+}
+
 // Everything after the lock: the db, scandir, prefix, state.
 bool Live::read_rest() noexcept
 {
     PathBuf<> p;
-    failed_ = LiveStep::db;
-    if (!p.set(real_.view(), "/", live_compiled) || !db_.load(p.c_str())) return false;
+    if (!entry(LiveStep::db, live_compiled, p) || !db_.load(p.c_str())) return false;
 
-    failed_ = LiveStep::scandir;
-    if (!p.set(real_.view(), "/", live_scandir)) return false;
+    if (!entry(LiveStep::scandir, live_scandir, p)) return false;
     char buf[PATH_MAX];
     const ssize_t r = readlink(p.c_str(), buf, sizeof buf);
     if (r < 0) return false;
@@ -126,25 +138,15 @@ bool Live::read_rest() noexcept
     }
     if (!scandir_.set(std::string_view(buf, static_cast<std::size_t>(r)))) return false;
 
-    failed_ = LiveStep::prefix;
     Slurp s;
-    if (!p.set(real_.view(), "/", live_prefix)) return false;
-    {
-        const Fd fd = open_read(p.c_str());
-        if (!fd || !s.read(fd.get())) return false;
-    }
+    if (!slurp(LiveStep::prefix, live_prefix, s)) return false;
     if (s.view().find_first_of("/\n") != std::string_view::npos) {
         errno = EINVAL;
         return false;
     }
     if (!prefix_.set(s.view())) return false;
 
-    failed_ = LiveStep::state;
-    if (!p.set(real_.view(), "/", live_state)) return false;
-    {
-        const Fd fd = open_read(p.c_str());
-        if (!fd || !s.read(fd.get())) return false;
-    }
+    if (!slurp(LiveStep::state, live_state, s)) return false;
     if (s.size() != db_.size()) {
         errno = EINVAL;
         return false;

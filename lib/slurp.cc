@@ -38,4 +38,12 @@ bool Slurp::read(int fd) noexcept
     }
 }
 
+bool Slurp::read_file(const char* path) noexcept
+{
+    const Fd fd = open_read(path);
+    if (fd) return read(fd.get());
+    len_ = 0;
+    return false;
+}
+
 } // namespace keel

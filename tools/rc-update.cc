@@ -10,7 +10,6 @@
 #include "keel/copytree.h"
 #include "keel/err.h"
 #include "keel/execlex.h"
-#include "keel/fd.h"
 #include "keel/growbuf.h"
 #include "keel/lock.h"
 #include "keel/num.h"
@@ -47,6 +46,7 @@ namespace {
 
 using keel::rc::none_index;
 using std::uint32_t;
+using sv = std::string_view;
 using std::uint8_t;
 
 constexpr std::string_view usage = "rc-update [ -n ] [ -v verbosity ] [ -t timeout ] [ -l live ] "
@@ -77,11 +77,10 @@ struct Options {
     bool dryrun = false, block = false, essentials = false;
 };
 
-// The whole run: both dbs, the flags, the conversion file's words.
+// The whole run: both dbs, the flags, the conversion file's words. (The small members come
+// first: at offsets under 128 they take shorter instructions.)
 struct Update {
     Options o;
-    keel::rc::Live live;
-    keel::rc::Db ndb;
     uint32_t on = 0, nn = 0;
     uint8_t* oflags = nullptr;
     uint8_t* nflags = nullptr;
@@ -92,29 +91,32 @@ struct Update {
     uint32_t* rename_len = nullptr;
     std::span<const uint32_t>* targets = nullptr; // old index -> the new services it maps to
     keel::GrowBuf words;
+    keel::rc::Db ndb;
+    keel::rc::Live live;
 
     Update() noexcept = default;
     Update(const Update&) = delete;
     Update& operator=(const Update&) = delete;
-    ~Update()
-    {
-        std::free(oflags);
-        std::free(nflags);
-        std::free(sel);
-        std::free(inv);
-        std::free(line);
-        std::free(rename_off);
-        std::free(rename_len);
-        std::free(targets);
-    }
+    ~Update() { std::free(targets); } // the block of all the arrays (main())
 };
+
+[[noreturn, gnu::noinline]] void die_nomem()
+{
+    keel::die_sys(keel::exit_sys, "unable to allocate memory");
+}
+
+// calloc of n (at least 1) elements of size bytes, or death.
+[[gnu::noinline]] void* alloc_bytes(std::size_t n, std::size_t size)
+{
+    void* p = std::calloc(n ? n : 1, size);
+    if (!p) die_nomem();
+    return p;
+}
 
 template <class T>
 T* alloc(std::size_t n)
 {
-    auto* p = static_cast<T*>(std::calloc(n ? n : 1, sizeof(T)));
-    if (!p) keel::die_sys(keel::exit_sys, "unable to allocate memory");
-    return p;
+    return static_cast<T*>(alloc_bytes(n, sizeof(T)));
 }
 
 const keel::rc::Db& odb(const Update& u)
@@ -135,15 +137,11 @@ std::string_view new_name_of(const Update& u, uint32_t i)
                                           std::initializer_list<std::string_view> what)
 {
     const keel::NumText n = keel::fmt_number(line);
-    std::string_view v[keel::max_pieces];
-    std::size_t k = 0;
-    for (const std::string_view s : {std::string_view(u.o.convfile), std::string_view(" line "),
-                                     n.view(), std::string_view(": ")})
-        v[k++] = s;
-    for (const std::string_view s : what)
+    sv v[keel::max_pieces] = {u.o.convfile, " line ", n, ": "};
+    std::size_t k = 4;
+    for (const sv s : what)
         if (k < keel::max_pieces) v[k++] = s;
-    keel::report("fatal", {v, k}, 0);
-    keel::exit_now(code);
+    keel::die_pieces(code, false, {v, k});
 }
 
 // One line: OLD [-> NEW] [restart]. Its words are appended to u.words (kept: renames point
@@ -153,7 +151,7 @@ void parse_line(Update& u, std::string_view text, uint32_t line)
     const std::size_t base = u.words.size();
     std::size_t n = 0;
     if (keel::exec_lex(text, u.words, n) != keel::LexResult::ok) {
-        if (errno == ENOMEM) keel::die_sys(keel::exit_sys, "unable to allocate memory");
+        if (errno == ENOMEM) die_nomem();
         conv_die(u, keel::exit_usage, line, {"syntax error"});
     }
     if (n == 0) return;
@@ -196,13 +194,10 @@ void parse_line(Update& u, std::string_view text, uint32_t line)
 
 void read_convfile(Update& u)
 {
-    if (!u.words.init(4096)) keel::die_sys(keel::exit_sys, "unable to allocate memory");
+    if (!u.words.init(4096)) die_nomem();
     if (!u.o.convfile) return;
     keel::Slurp s;
-    {
-        const keel::Fd fd = keel::open_read(u.o.convfile);
-        if (!fd || !s.read(fd.get())) keel::die_sys(keel::exit_sys, "unable to read ", u.o.convfile);
-    }
+    if (!s.read_file(u.o.convfile)) keel::die_sys(keel::exit_sys, "unable to read ", u.o.convfile);
     std::string_view text = s.view();
     for (uint32_t line = 1; !text.empty(); ++line) {
         const std::size_t nl = text.find('\n');
@@ -293,26 +288,35 @@ bool moved_to(const Update& u, uint32_t x)
 
 // -n: one line per action, in this order: stop OLD, remove OLD (a longrun service dir that
 // goes away), rename OLD NEW, add NEW (a new longrun service dir), start NEW.
+struct PlanWriter {
+    keel::BufWriter<4096> w{1};
+    bool ok = true;
+
+    // "VERB NAME[ NEW]\n" (names are never empty); nothing more after a write error.
+    [[gnu::noinline]] void line(const char* verb, sv name, sv neu = {})
+    {
+        ok = ok && w.put(sv(verb)) && w.put(' ') && w.put(name) &&
+             (neu.empty() || (w.put(' ') && w.put(neu))) && w.put('\n');
+    }
+};
+
 void print_plan(const Update& u)
 {
-    keel::BufWriter<4096> w(1);
-    bool ok = true;
+    PlanWriter p;
     const keel::rc::Db& od = odb(u);
     for (uint32_t i = 0; i < u.on; ++i)
-        if (u.oflags[i] & o_stop) ok = ok && w.put("stop ") && w.put(od.name(i)) && w.put('\n');
+        if (u.oflags[i] & o_stop) p.line("stop", od.name(i));
     for (uint32_t i = 0; i < u.on; ++i)
         if (od.type(i) == keel::rc::Type::longrun && !(u.oflags[i] & o_moved))
-            ok = ok && w.put("remove ") && w.put(od.name(i)) && w.put('\n');
+            p.line("remove", od.name(i));
     for (uint32_t i = 0; i < u.on; ++i)
         if ((u.oflags[i] & o_single) && u.ndb.name(u.targets[i][0]) != od.name(i))
-            ok = ok && w.put("rename ") && w.put(od.name(i)) && w.put(' ') &&
-                 w.put(u.ndb.name(u.targets[i][0])) && w.put('\n');
+            p.line("rename", od.name(i), u.ndb.name(u.targets[i][0]));
     for (uint32_t x = 0; x < u.nn; ++x)
-        if (u.ndb.type(x) == keel::rc::Type::longrun && !moved_to(u, x))
-            ok = ok && w.put("add ") && w.put(u.ndb.name(x)) && w.put('\n');
+        if (u.ndb.type(x) == keel::rc::Type::longrun && !moved_to(u, x)) p.line("add", u.ndb.name(x));
     for (uint32_t x = 0; x < u.nn; ++x)
-        if (u.nflags[x] & n_start) ok = ok && w.put("start ") && w.put(u.ndb.name(x)) && w.put('\n');
-    if (!ok || !w.flush()) keel::die_sys(keel::exit_sys, "unable to write to stdout");
+        if (u.nflags[x] & n_start) p.line("start", u.ndb.name(x));
+    if (!p.ok || !p.w.flush()) keel::die_sys(keel::exit_sys, "unable to write to stdout");
 }
 
 // --- Stopping ----------------------------------------------------------------------------
@@ -355,10 +359,9 @@ struct Move {
     bool moved = false;    // renamed into the new dir
 };
 
+// (The small members first, as in Update.)
 struct Build {
     Update* u = nullptr;
-    keel::PathBuf<> real;   // LIVE:update:XXXXXX
-    keel::PathBuf<> oreal;  // the old real dir
     int lock = -1;
     Move* moves = nullptr;
     uint32_t nmoves = 0;
@@ -367,29 +370,52 @@ struct Build {
     uint32_t nfresh = 0;
     uint32_t* linked = nullptr; // new longruns whose scandir link this run made
     uint32_t nlinked = 0;
-    keel::rc::SupervisorWait starting, exiting;
     int worst = 0; // after the switch: 2 on a timeout, 111 on an error
+    keel::rc::SupervisorWait starting, exiting;
+    keel::PathBuf<> real;   // LIVE:update:XXXXXX
+    keel::PathBuf<> oreal;  // the old real dir
 
     Build() noexcept = default;
     Build(const Build&) = delete;
     Build& operator=(const Build&) = delete;
-    ~Build()
-    {
-        std::free(moves);
-        std::free(fresh);
-        std::free(fresh_logged);
-        std::free(linked);
-    }
+    ~Build() { std::free(moves); } // the block of all the arrays (update())
 };
 
-bool old_dir(const Build& b, uint32_t i, keel::PathBuf<>& out, std::string_view sub = {})
+// BASE[/compiled]/servicedirs/NAME: a live service dir (BASE a live dir), or a compiled one
+// (BASE a db, or a live dir with compiled).
+[[gnu::noinline]] bool service_dir(keel::PathBuf<>& out, std::string_view base, std::string_view name,
+                                   bool compiled = false)
 {
-    return out.set(b.oreal.view(), "/", keel::rc::live_servicedirs, "/", odb(*b.u).name(i), sub);
+    return out.set(base, compiled ? "/" : "", compiled ? keel::rc::live_compiled : "", "/",
+                   keel::rc::live_servicedirs, "/", name);
 }
 
-bool new_dir(const Build& b, uint32_t x, keel::PathBuf<>& out, std::string_view sub = {})
+// Old service i's live service dir in the old live dir, and its compiled definition.
+bool old_dir(const Build& b, uint32_t i, keel::PathBuf<>& out)
 {
-    return out.set(b.real.view(), "/", keel::rc::live_servicedirs, "/", b.u->ndb.name(x), sub);
+    return service_dir(out, b.oreal.view(), odb(*b.u).name(i));
+}
+
+bool old_definition(const Build& b, uint32_t i, keel::PathBuf<>& out)
+{
+    return service_dir(out, b.oreal.view(), odb(*b.u).name(i), true);
+}
+
+// New service x's live service dir in the new live dir, and its compiled definition.
+bool new_dir(const Build& b, uint32_t x, keel::PathBuf<>& out)
+{
+    return service_dir(out, b.real.view(), b.u->ndb.name(x));
+}
+
+bool new_definition(const Build& b, uint32_t x, keel::PathBuf<>& out)
+{
+    return service_dir(out, b.u->o.newdb, b.u->ndb.name(x));
+}
+
+// SCANDIR/PREFIX+NAME: name's link in the scan directory.
+[[gnu::noinline]] bool scan_link(const Update& u, std::string_view name, keel::PathBuf<>& out)
+{
+    return out.set(u.live.scandir(), "/", u.live.prefix(), name);
 }
 
 bool exists(const keel::PathBuf<>& p)
@@ -398,10 +424,14 @@ bool exists(const keel::PathBuf<>& p)
     return lstat(p.c_str(), &st) == 0;
 }
 
-// Entries of a live service dir that belong to the supervisor, not to the definition.
+// Entries of a live service dir that belong to the supervisor, not to the definition (and
+// the directory's own "." and "..").
 bool kept_entry(std::string_view n)
 {
-    return n == "supervise" || n == "event" || n == "down" || n == "log";
+    static constexpr sv kept[] = {".", "..", "supervise", "event", "down", "log"};
+    for (const sv k : kept)
+        if (n == k) return true;
+    return false;
 }
 
 // Replaces, in the live service dir dir, the definition files that came from the compiled dir
@@ -421,7 +451,7 @@ bool replace_definition(const char* dir, const char* from, const char* to)
             break;
         }
         const std::string_view n = e->d_name;
-        if (n == "." || n == ".." || kept_entry(n)) continue;
+        if (kept_entry(n)) continue;
         if (!p.set(dir, "/", n) || !keel::remove_tree(p.c_str())) {
             ok = false;
             break;
@@ -440,14 +470,12 @@ void rollback(Build& b)
     keel::PathBuf<> od, nd, src, to;
     const Update& u = *b.u;
     for (uint32_t k = 0; k < b.nlinked; ++k)
-        if (od.set(u.live.scandir(), "/", u.live.prefix(), u.ndb.name(b.linked[k])))
+        if (scan_link(u, u.ndb.name(b.linked[k]), od))
             unlink(od.c_str());
     for (uint32_t k = b.nmoves; k-- > 0;) {
         const Move& m = b.moves[k];
         if (!m.moved || !old_dir(b, m.old, od) || !new_dir(b, m.neu, nd)) continue;
-        if (!src.set(b.oreal.view(), "/", keel::rc::live_compiled, "/",
-                     keel::rc::live_servicedirs, "/", odb(u).name(m.old)) ||
-            !to.set(u.o.newdb, "/", keel::rc::live_servicedirs, "/", u.ndb.name(m.neu)) ||
+        if (!old_definition(b, m.old, src) || !new_definition(b, m.neu, to) ||
             !replace_definition(nd.c_str(), to.c_str(), src.c_str()))
             keel::warn_sys("unable to put back the definition of ", nd.view());
         if (rename(nd.c_str(), od.c_str()) < 0)
@@ -475,9 +503,7 @@ void move_in(Build& b, Move& m)
 {
     keel::PathBuf<> od, nd, src, from;
     if (!old_dir(b, m.old, od) || !new_dir(b, m.neu, nd) ||
-        !src.set(b.u->o.newdb, "/", keel::rc::live_servicedirs, "/", b.u->ndb.name(m.neu)) ||
-        !from.set(b.oreal.view(), "/", keel::rc::live_compiled, "/", keel::rc::live_servicedirs,
-                  "/", odb(*b.u).name(m.old)))
+        !new_definition(b, m.neu, src) || !old_definition(b, m.old, from))
         fail(b, {"unable to move ", od.view()});
     keel::PathBuf<> down;
     m.had_down = down.set(od.view(), "/down") && exists(down);
@@ -497,7 +523,7 @@ void copy_in(Build& b, uint32_t x)
 {
     keel::PathBuf<> nd, src, where;
     if (!new_dir(b, x, nd) ||
-        !src.set(b.u->o.newdb, "/", keel::rc::live_servicedirs, "/", b.u->ndb.name(x)) ||
+        !new_definition(b, x, src) ||
         !keel::copy_tree(src.c_str(), nd.c_str()))
         fail(b, {"unable to copy ", src.view(), " to ", nd.view()});
     keel::rc::PrepStep step;
@@ -514,9 +540,7 @@ void build_dir(Build& b)
     uint8_t* st = alloc<uint8_t>(u.nn);
     for (uint32_t x = 0; x < u.nn; ++x) st[x] = (u.nflags[x] & n_up) ? keel::rc::state_up : 0;
     keel::rc::FillStep step;
-    keel::PathBuf<> scandir;
-    if (!scandir.set(u.live.scandir()) ||
-        !keel::rc::fill_live_dir(b.real.c_str(), u.o.newdb, scandir.c_str(), u.live.prefix(),
+    if (!keel::rc::fill_live_dir(b.real.c_str(), u.o.newdb, u.live.scandir_path(), u.live.prefix(),
                                  {st, u.nn}, b.lock, step)) {
         const keel::rc::FillFailure f = keel::rc::fill_failure(step);
         fail(b, {"unable to ", f.verb, " ", b.real.view(), "/", f.entry});
@@ -548,7 +572,7 @@ void link_new(Build& b)
             fail(b, {"unable to subscribe to ", where.view()});
     for (uint32_t x = 0; x < u.nn; ++x) {
         if (u.ndb.type(x) != keel::rc::Type::longrun) continue;
-        const bool had = p.set(u.live.scandir(), "/", u.live.prefix(), u.ndb.name(x)) && exists(p);
+        const bool had = scan_link(u, u.ndb.name(x), p) && exists(p);
         if (!keel::rc::link_service(u.live.scandir(), u.live.prefix(), u.ndb.name(x), u.o.live, p))
             fail(b, {"unable to symlink ", p.view()});
         if (!had) b.linked[b.nlinked++] = x;
@@ -564,6 +588,13 @@ void warn_timeout(Build& b, keel::rc::SupervisorWait& w, const keel::rc::Db& db,
     if (!b.worst) b.worst = 2;
 }
 
+// After the switch, an error that does not stop the rest: "unable to ...: strerror", exit 111.
+[[gnu::noinline]] void warn_failed(Build& b, std::initializer_list<sv> what)
+{
+    keel::warn_pieces(true, {what.begin(), what.size()});
+    b.worst = keel::exit_sys;
+}
+
 // After the switch: old supervisors of dirs that did not move exit, stale links go, svscan
 // rescans, the new supervisors are waited for, moved services wanted up again, old dir removed.
 void finish(Build& b)
@@ -575,23 +606,18 @@ void finish(Build& b)
         if (od.type(i) != keel::rc::Type::longrun) continue;
         const uint32_t x = u.ndb.find(od.name(i));
         if (x != none_index && u.ndb.type(x) == keel::rc::Type::longrun) continue; // reused
-        if (p.set(u.live.scandir(), "/", u.live.prefix(), od.name(i)) && unlink(p.c_str()) < 0 &&
-            errno != ENOENT) {
-            keel::warn_sys("unable to remove ", p.view());
-            b.worst = keel::exit_sys;
-        }
+        if (scan_link(u, od.name(i), p) && unlink(p.c_str()) < 0 &&
+            errno != ENOENT)
+            warn_failed(b, {"unable to remove ", p.view()});
     }
     // svscan forgets the removed dirs first, so that it does not restart their supervisors.
-    keel::PathBuf<> scandir;
-    const bool scanned =
-        scandir.set(u.live.scandir()) && keel::sv::write_scan_control(scandir.c_str(), "a");
+    const bool scanned = keel::sv::write_scan_control(u.live.scandir_path(), "a");
     if (!scanned) {
         if (errno == ENXIO || errno == ENOENT) {
-            keel::warn("svscan not running on ", scandir.view());
+            keel::warn("svscan not running on ", u.live.scandir());
         } else {
-            keel::warn_sys("unable to write to ", scandir.view(), "/", keel::sv::scanner_ctl_dir,
-                           "/control");
-            b.worst = keel::exit_sys;
+            warn_failed(b, {"unable to write to ", u.live.scandir(), "/", keel::sv::scanner_ctl_dir,
+                            "/control"});
         }
     }
     const bool watch = b.exiting.open();
@@ -617,27 +643,24 @@ void finish(Build& b)
     for (uint32_t k = 0; k < b.nmoves; ++k) {
         const Move& m = b.moves[k];
         if (m.blocked && !m.had_down && new_dir(b, m.neu, p) &&
-            keel::sv::write_control(p.c_str(), "U") != keel::sv::CtlResult::ok) {
-            keel::warn_sys("unable to unblock ", p.view());
-            b.worst = keel::exit_sys;
-        }
+            keel::sv::write_control(p.c_str(), "U") != keel::sv::CtlResult::ok)
+            warn_failed(b, {"unable to unblock ", p.view()});
     }
-    if (!keel::remove_tree(b.oreal.c_str())) {
-        keel::warn_sys("unable to remove ", b.oreal.view());
-        b.worst = keel::exit_sys;
-    }
+    if (!keel::remove_tree(b.oreal.c_str())) warn_failed(b, {"unable to remove ", b.oreal.view()});
 }
 
 void update(Update& u, Build& b)
 {
     b.u = &u;
     if (!b.oreal.set(u.live.real())) keel::die_sys(keel::exit_sys, "unable to resolve ", u.o.live);
-    b.moves = alloc<Move>(u.nn);
-    b.fresh = alloc<uint32_t>(u.nn);
-    b.fresh_logged = alloc<bool>(u.nn);
-    b.linked = alloc<uint32_t>(u.nn);
+    // One zeroed block for all the arrays, the most aligned first.
+    static_assert(alignof(Move) == alignof(uint32_t));
+    b.moves = static_cast<Move*>(alloc_bytes(u.nn, sizeof(Move) + 2 * sizeof(uint32_t) + sizeof(bool)));
+    b.fresh = reinterpret_cast<uint32_t*>(b.moves + u.nn);
+    b.linked = b.fresh + u.nn;
+    b.fresh_logged = reinterpret_cast<bool*>(b.linked + u.nn);
     if (!b.starting.reserve(u.nn) || !b.exiting.reserve(u.on))
-        keel::die_sys(keel::exit_sys, "unable to allocate memory");
+        die_nomem();
     if (u.o.verbosity >= 2) keel::info("building the new live directory");
     build_dir(b);
     link_new(b);
@@ -648,48 +671,44 @@ void update(Update& u, Build& b)
 }
 
 // Execs rc -u change on the services stopped for a restart (new names); returns if none.
+// Copies s to w, NUL-terminated, and moves w past it; returns the copy.
+char* put_arg(char*& w, std::string_view s)
+{
+    char* const a = w;
+    if (!s.empty()) std::memcpy(w, s.data(), s.size());
+    w[s.size()] = 0;
+    w += s.size() + 1;
+    return a;
+}
+
 void start_new(const Update& u)
 {
-    std::size_t count = 0, bytes = 0;
+    std::size_t count = 0, bytes = 2 * (sizeof(keel::NumText::buf) + 1); // and the numbers
     for (uint32_t x = 0; x < u.nn; ++x)
         if (u.nflags[x] & n_start) {
             ++count;
             bytes += u.ndb.name(x).size() + 1;
         }
     if (!count) return;
-    char* names = alloc<char>(bytes);
+    char* w = alloc<char>(bytes);
     auto** argv = alloc<char*>(count + 12);
     keel::PathBuf<PATH_MAX> rc;
     if (!keel::program_path(rc, "rc")) keel::die_sys(keel::exit_sys, "unable to find rc");
-    const keel::NumText v = keel::fmt_number(u.o.verbosity);
-    char vbuf[sizeof v.buf + 1], tbuf[sizeof v.buf + 1];
-    std::memcpy(vbuf, v.buf, v.len);
-    vbuf[v.len] = 0;
     std::size_t m = 0;
     argv[m++] = const_cast<char*>(rc.c_str());
     argv[m++] = const_cast<char*>("-v");
-    argv[m++] = vbuf;
+    argv[m++] = put_arg(w, keel::fmt_number(u.o.verbosity));
     if (u.o.deadline >= 0) {
         std::int64_t left = u.o.deadline - keel::mono_now_ms();
-        const keel::NumText t = keel::fmt_number(left < 1 ? std::int64_t(1) : left);
-        std::memcpy(tbuf, t.buf, t.len);
-        tbuf[t.len] = 0;
         argv[m++] = const_cast<char*>("-t");
-        argv[m++] = tbuf;
+        argv[m++] = put_arg(w, keel::fmt_number(left < 1 ? std::int64_t(1) : left));
     }
     argv[m++] = const_cast<char*>("-l");
     argv[m++] = const_cast<char*>(u.o.live);
     argv[m++] = const_cast<char*>("-u");
     argv[m++] = const_cast<char*>("change");
-    char* w = names;
     for (uint32_t x = 0; x < u.nn; ++x)
-        if (u.nflags[x] & n_start) {
-            const std::string_view n = u.ndb.name(x);
-            std::memcpy(w, n.data(), n.size());
-            w[n.size()] = 0;
-            argv[m++] = w;
-            w += n.size() + 1;
-        }
+        if (u.nflags[x] & n_start) argv[m++] = put_arg(w, u.ndb.name(x));
     argv[m] = nullptr;
     if (u.o.verbosity >= 2) keel::info("starting the services that restart");
     // rc gets the signal state rc-update started with (the waits blocked the stop signals).
@@ -764,15 +783,19 @@ int main(int argc, char** argv)
     }
     u.on = u.live.size();
     u.nn = u.ndb.size();
-    u.oflags = alloc<uint8_t>(u.on);
-    u.nflags = alloc<uint8_t>(u.nn);
-    u.sel = alloc<uint8_t>(u.on > u.nn ? u.on : u.nn);
-    u.inv = alloc<uint32_t>(u.nn);
+    // One zeroed block for all the arrays, the most aligned first.
+    const std::size_t most = u.on > u.nn ? u.on : u.nn;
+    u.targets = static_cast<std::span<const uint32_t>*>(
+        alloc_bytes(1, sizeof *u.targets * u.on + sizeof(uint32_t) * (u.nn + 3 * std::size_t{u.on}) +
+                           u.on + u.nn + most));
+    u.inv = reinterpret_cast<uint32_t*>(u.targets + u.on);
+    u.line = u.inv + u.nn;
+    u.rename_off = u.line + u.on;
+    u.rename_len = u.rename_off + u.on;
+    u.oflags = reinterpret_cast<uint8_t*>(u.rename_len + u.on);
+    u.nflags = u.oflags + u.on;
+    u.sel = u.nflags + u.nn;
     for (uint32_t x = 0; x < u.nn; ++x) u.inv[x] = none_index;
-    u.line = alloc<uint32_t>(u.on);
-    u.rename_off = alloc<uint32_t>(u.on);
-    u.rename_len = alloc<uint32_t>(u.on);
-    u.targets = alloc<std::span<const uint32_t>>(u.on);
     read_convfile(u);
     map_services(u);
     plan(u);

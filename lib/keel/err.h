@@ -34,24 +34,30 @@ void report(std::string_view level, std::span<const std::string_view> pieces, in
 /// Exits at once with code, without running atexit handlers or flushing stdio (keel uses none).
 [[noreturn]] void exit_now(int code) noexcept;
 
+/// The out-of-line part of the templates below (one call per message, not one function per
+/// argument list): report() at level "fatal", with strerror(errno) if sys, then exit_now(code).
+[[noreturn]] void die_pieces(int code, bool sys, std::span<const std::string_view> pieces) noexcept;
+/// report() at level "warning", with strerror(errno) if sys.
+void warn_pieces(bool sys, std::span<const std::string_view> pieces) noexcept;
+/// report() at level "info".
+void info_pieces(std::span<const std::string_view> pieces) noexcept;
+
 template <class... A>
 [[noreturn]] void die(int code, const A&... a) noexcept
 {
     static_assert(sizeof...(A) <= max_pieces);
     const std::string_view v[] = {std::string_view(a)...};
-    report("fatal", v, 0);
-    exit_now(code);
+    die_pieces(code, false, v);
 }
 
-/// Like die(), with ": strerror(errno)" appended.
+/// Like die(), with ": strerror(errno)" appended (errno as it is when die_sys() is called:
+/// making the pieces never changes it).
 template <class... A>
 [[noreturn]] void die_sys(int code, const A&... a) noexcept
 {
     static_assert(sizeof...(A) <= max_pieces);
-    const int e = errno;
     const std::string_view v[] = {std::string_view(a)...};
-    report("fatal", v, e);
-    exit_now(code);
+    die_pieces(code, true, v);
 }
 
 template <class... A>
@@ -59,16 +65,15 @@ void warn(const A&... a) noexcept
 {
     static_assert(sizeof...(A) <= max_pieces);
     const std::string_view v[] = {std::string_view(a)...};
-    report("warning", v, 0);
+    warn_pieces(false, v);
 }
 
 template <class... A>
 void warn_sys(const A&... a) noexcept
 {
     static_assert(sizeof...(A) <= max_pieces);
-    const int e = errno;
     const std::string_view v[] = {std::string_view(a)...};
-    report("warning", v, e);
+    warn_pieces(true, v);
 }
 
 template <class... A>
@@ -76,7 +81,7 @@ void info(const A&... a) noexcept
 {
     static_assert(sizeof...(A) <= max_pieces);
     const std::string_view v[] = {std::string_view(a)...};
-    report("info", v, 0);
+    info_pieces(v);
 }
 
 /// "prog: usage: USAGE", exit 100.

@@ -4,41 +4,45 @@
 #include <cerrno>
 #include <climits>
 #include <cstddef>
-#include <cstring>
+#include <span>
 #include <string_view>
 
 namespace keel {
+
+/// What every PathBuf does out of line (one copy per program, not one per argument list):
+/// appends parts to the NUL-terminated buf of capacity cap holding len bytes. If they do not
+/// fit, empties buf (len = 0), sets errno to ENAMETOOLONG and returns false.
+[[nodiscard]] bool path_append(char* buf, std::size_t cap, std::size_t& len,
+                               std::span<const std::string_view> parts) noexcept;
+/// The same after emptying buf (len = 0).
+[[nodiscard]] bool path_set(char* buf, std::size_t cap, std::size_t& len,
+                            std::span<const std::string_view> parts) noexcept;
 
 /// A NUL-terminated path of at most N-1 bytes, built from pieces.
 template <std::size_t N = PATH_MAX>
 class PathBuf {
 public:
-    PathBuf() noexcept { buf_[0] = 0; }
+    // Out of line: a tool has many PathBufs, and a call is smaller than the two stores.
+    [[gnu::noinline]] PathBuf() noexcept { buf_[0] = 0; }
 
     /// Replaces the content with the concatenation of parts. On overflow, leaves the buffer
     /// empty, sets errno to ENAMETOOLONG and returns false.
     template <class... A>
     [[nodiscard]] bool set(const A&... parts) noexcept
     {
-        len_ = 0;
-        buf_[0] = 0;
-        return (append(std::string_view(parts)) && ...);
+        if constexpr (sizeof...(A) == 0) {
+            clear();
+            return true;
+        } else {
+            const std::string_view v[] = {std::string_view(parts)...};
+            return path_set(buf_, N, len_, v);
+        }
     }
 
     /// Appends s. On overflow: the buffer is emptied, errno = ENAMETOOLONG, false.
     [[nodiscard]] bool append(std::string_view s) noexcept
     {
-        if (s.size() >= N - len_) {
-            len_ = 0;
-            buf_[0] = 0;
-            errno = ENAMETOOLONG;
-            return false;
-        }
-        // An empty view may have a null data(): memcpy must not see it (UBSan).
-        if (!s.empty()) std::memcpy(buf_ + len_, s.data(), s.size());
-        len_ += s.size();
-        buf_[len_] = 0;
-        return true;
+        return path_append(buf_, N, len_, {&s, 1});
     }
 
     void clear() noexcept

@@ -136,6 +136,8 @@ public:
 private:
     bool parse() noexcept;
     void clear() noexcept;
+    // The index of the service (or bundle) called key, or none_index.
+    [[nodiscard]] std::uint32_t search(std::string_view key, bool bundles) const noexcept;
     [[nodiscard]] std::string_view str(std::uint32_t off, std::uint32_t len) const noexcept;
     [[nodiscard]] const std::uint32_t* svc(std::uint32_t i) const noexcept;
     [[nodiscard]] const std::uint32_t* bun(std::uint32_t b) const noexcept;

@@ -23,6 +23,10 @@
 #include <span>
 #include <string_view>
 
+namespace keel {
+class Slurp;
+}
+
 namespace keel::rc {
 
 /// Bit 0 of a state byte: the service is up.
@@ -93,6 +97,8 @@ public:
     [[nodiscard]] std::string_view real() const noexcept { return real_.view(); }
     /// The scan directory (REAL/scandir's target) and the prefix of the names there.
     [[nodiscard]] std::string_view scandir() const noexcept { return scandir_.view(); }
+    /// The same, NUL-terminated.
+    [[nodiscard]] const char* scandir_path() const noexcept { return scandir_.c_str(); }
     [[nodiscard]] std::string_view prefix() const noexcept { return prefix_.view(); }
     /// The descriptor holding the lock (REAL/lock), -1 if not open.
     [[nodiscard]] int lock_descriptor() const noexcept { return lock_; }
@@ -107,13 +113,17 @@ public:
 private:
     bool open_once(const char* live, LockKind kind, std::int64_t timeout_ms, bool& again) noexcept;
     bool read_rest() noexcept;
+    // REAL/ENTRY into p; failed_ = step. False with errno.
+    bool entry(LiveStep step, const char* entry, PathBuf<>& p) noexcept;
+    // All of REAL/NAME into s; failed_ = step. False with errno.
+    bool slurp(LiveStep step, const char* name, Slurp& s) noexcept;
 
     Db db_;
     std::uint8_t* state_ = nullptr;
-    PathBuf<> live_, real_, scandir_;
-    PathBuf<256> prefix_;
     int lock_ = -1;
     LiveStep failed_ = LiveStep::resolve;
+    PathBuf<256> prefix_;
+    PathBuf<> live_, real_, scandir_; // last: the other members stay at short offsets
 };
 
 } // namespace keel::rc

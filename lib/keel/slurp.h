@@ -19,6 +19,9 @@ public:
     /// Reads fd until EOF, replacing the previous content. False with errno (ENOMEM or a
     /// read error); the content is then empty.
     [[nodiscard]] bool read(int fd) noexcept;
+    /// Opens path (read-only), reads it whole as read() does, closes it. False with errno
+    /// (from open or as read()); the content is then empty.
+    [[nodiscard]] bool read_file(const char* path) noexcept;
 
     [[nodiscard]] char* data() noexcept { return buf_; }
     [[nodiscard]] std::size_t size() const noexcept { return len_; }
