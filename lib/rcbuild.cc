@@ -5,6 +5,7 @@
 #include "keel/fifodir.h"
 #include "keel/lock.h"
 #include "keel/rclive.h"
+#include "keel/rlimit.h"
 #include "keel/svcontrol.h"
 
 #include <cerrno>
@@ -13,7 +14,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -206,12 +206,7 @@ bool SupervisorWait::reserve(std::size_t services) noexcept
     wait_ = new (w) sv::LetterWait({subs_, cap}, {seen_, cap});
     // Each subscription holds 3 descriptors (keel/fifodir.h): a large db needs more than 1024.
     const std::size_t need = 3 * cap + 64;
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-        rl.rlim_cur < need) {
-        rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > need ? need : rl.rlim_max;
-        (void)setrlimit(RLIMIT_NOFILE, &rl);
-    }
+    (void)raise_nofile(need);
     return true;
 }
 

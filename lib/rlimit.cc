@@ -62,4 +62,13 @@ bool raise_soft_limit(int resource) noexcept
     return apply_rlimit(resource, LimitMode::Soft, {.n = 0, .highest = true});
 }
 
+bool raise_nofile(rlim_t need) noexcept
+{
+    rlimit r;
+    if (getrlimit(RLIMIT_NOFILE, &r) < 0) return false;
+    if (r.rlim_cur >= need) return true; // RLIM_INFINITY is the largest value
+    r.rlim_cur = r.rlim_max < need ? r.rlim_max : need;
+    return setrlimit(RLIMIT_NOFILE, &r) == 0;
+}
+
 } // namespace keel

@@ -10,6 +10,7 @@
 #include "keel/notify.h"
 #include "keel/num.h"
 #include "keel/opt.h"
+#include "keel/rlimit.h"
 #include "keel/tai.h"
 #include "keel/unixsock.h"
 
@@ -18,7 +19,6 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -200,10 +200,7 @@ void loop(int listener) noexcept
 void raise_fd_limit() noexcept
 {
     const rlim_t need = 2 * static_cast<rlim_t>(S.max) + max_clients + 16;
-    rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= need) return;
-    rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > need ? need : rl.rlim_max;
-    if (setrlimit(RLIMIT_NOFILE, &rl) < 0) keel::warn_sys("unable to raise the descriptor limit");
+    if (!keel::raise_nofile(need)) keel::warn_sys("unable to raise the descriptor limit");
 }
 
 } // namespace

@@ -106,4 +106,9 @@ struct LimitValue {
 /// errno if the limit could not be raised.
 [[nodiscard]] bool raise_soft_limit(int resource) noexcept;
 
+/// Raises the soft RLIMIT_NOFILE to need, or to the hard limit if that is lower; never lowers
+/// it (for a program that knows how many descriptors it will hold). False with errno if
+/// getrlimit or setrlimit failed.
+[[nodiscard]] bool raise_nofile(rlim_t need) noexcept;
+
 } // namespace keel
