@@ -44,8 +44,9 @@ EOF
 
 count_is() { [ "$(cat "$1/data/count" 2>/dev/null)" = "$2" ]; }
 count_at_least() { [ "$(cat "$1/data/count" 2>/dev/null || echo 0)" -ge "$2" ]; }
-# Exited: gone, or a zombie that prog (sleep) never reaps.
-exited() { gone "$1" || [ "$(ps -o stat= -p "$1")" = Z ]; }
+# Exited: gone, or a zombie that prog (sleep) never reaps. The state letter comes first; flags
+# follow it (a zombie under nice shows as "ZN").
+exited() { gone "$1" || case $(ps -o stat= -p "$1") in Z*) true;; *) false;; esac; }
 checker_gone() { [ -f "$1/data/checker" ] && exited "$(cat "$1/data/checker")"; }
 # Only the test's own recorder is left in DIR/event.
 one_listener() { [ "$(ls -A "$1/event" | wc -l)" = 1 ]; }
