@@ -438,12 +438,10 @@ fault_fill() {
     fault_in sh -c 'dd if=/dev/zero of="$1/filler" bs=4k 2>/dev/null; true' sh "$1"
 }
 
-# fault_lines DIR: the lines of a logdir, oldest first (the archives by name, then current).
-fault_lines() {
-    local f
-    for f in "$1"/@*.[su] "$1/current"; do [ -f "$f" ] && cat "$f"; done
-    return 0
-}
+# fault_lines DIR: the lines of a logdir, oldest first (the archives by name, then current);
+# fault_in sh -c "$FAULT_LINES" sh DIR does the same inside the test's mount namespace.
+FAULT_LINES='for f in "$1"/@*.[su] "$1/current"; do [ ! -f "$f" ] || cat "$f"; done'
+fault_lines() { sh -c "$FAULT_LINES" sh "$1"; }
 
 # fault_same FILE1 FILE2: equal, else show where they part.
 fault_same() {
