@@ -47,3 +47,34 @@ start_logger() {
     fault_in sh -c "$FAULT_LINES" sh "$T/m/log" > "$T/got"
     fault_same "$T/got" "$T/expected"
 }
+
+@test "ENOSPC at rotation: no inode for a new current, svlog warns, waits, and rotates when one is freed" {
+    need_root
+    fault_ns
+    fault_tmpfs "$T/m" size=8m,nr_inodes=32
+    start_logger n1000 s100000 "$T/m/log"
+    local pid
+    pid=$(cat "$T/svlog.pid")
+    numbered 1 500 >&5
+    first_in() { fault_in grep -q 'line 000500 ' "$T/m/log/current"; }
+    wait_for 5 first_in
+    # Every inode taken: the data still fits, but the next current cannot be created.
+    fault_in sh -c 'i=0; while touch "$1/i$i" 2>/dev/null; do i=$((i + 1)); done' sh "$T/m"
+    numbered 501 30000 >&5 &
+    local producer=$!
+    track_pid "$producer"
+    wait_for 5 grep -F "svlog: warning: unable to" "$T/svlog.log"
+    grep -F "svlog: warning: unable to" "$T/svlog.log" | grep -qF ': No space left on device'
+    sleep 1
+    kill -0 "$producer"
+    kill -0 "$pid"
+    fault_in sh -c 'rm "$1"/i*' sh "$T/m"
+    wait_for 20 gone "$producer"
+    exec 5>&-
+    wait_for 10 gone "$pid"
+    numbered 1 30000 > "$T/expected"
+    fault_in sh -c "$FAULT_LINES" sh "$T/m/log" > "$T/got"
+    fault_same "$T/got" "$T/expected"
+    # It did rotate: archives exist.
+    [ "$(fault_in sh -c 'ls "$1"/@*.s | wc -l' sh "$T/m/log")" -ge 2 ]
+}
