@@ -78,3 +78,89 @@ start_logger() {
     # It did rotate: archives exist.
     [ "$(fault_in sh -c 'ls "$1"/@*.s | wc -l' sh "$T/m/log")" -ge 2 ]
 }
+
+# start_sv_ns DIR: supervise on DIR inside the test's namespace (where DIR/supervise is a
+# tmpfs), started with only fds 0-2 open; waits for its first status.
+start_sv_ns() {
+    fault_bg "$1" nsenter -t "$(cat "$T/ns.pid")" -m -- supervise "$1"
+    wait_for 5 fault_in sh -c '[ "$(stat -c %s "$1/supervise/status" 2>/dev/null)" = 35 ]' sh "$1"
+}
+ns_status() { fault_in svstat -o up,pid "$1"; }
+ns_size() { fault_in stat -c %s "$1/supervise/status"; }
+
+# child_changed PID OLD: the supervisor PID has a child (its service), and not OLD.
+child_changed() { local c; c=$(fault_children "$1") && [ -n "$c" ] && [ "$c" != "$2" ]; }
+
+@test "ENOSPC on state: supervise with a full supervise/ keeps restarting the service, status stays whole, is written again when freed" {
+    need_root
+    make_service "$T/s"
+    fault_ns
+    fault_tmpfs "$T/s/supervise" size=64k
+    start_sv_ns "$T/s"
+    local pid first
+    pid=$(cat "$T/s.pid")
+    wait_for 5 child_changed "$pid" 0
+    first=$(fault_children "$pid")
+    wait_for 5 sh -c '[ "$(nsenter -t "$1" -m -- svstat -o up,pid "$2")" = "true $3" ]' sh "$(cat "$T/ns.pid")" "$T/s" "$first"
+    fault_fill "$T/s/supervise"
+    fault_in svc -k "$T/s"
+    wait_for 5 child_changed "$pid" "$first"
+    wait_for 5 grep -qF "supervise $T/s: warning: unable to write status file: No space left on device" "$T/s.log"
+    # Old or new, never partial: still the first pid, 35 bytes, decodable.
+    [ "$(ns_size "$T/s")" = 35 ]
+    [ "$(ns_status "$T/s")" = "true $first" ]
+    kill -0 "$pid"
+    # Space again: the next change is written.
+    fault_in rm "$T/s/supervise/filler"
+    local second
+    second=$(fault_children "$pid")
+    fault_in svc -k "$T/s"
+    wait_for 5 child_changed "$pid" "$second"
+    local third
+    third=$(fault_children "$pid")
+    wait_for 5 sh -c '[ "$(nsenter -t "$1" -m -- svstat -o up,pid "$2")" = "true $3" ]' sh "$(cat "$T/ns.pid")" "$T/s" "$third"
+    [ "$(ns_size "$T/s")" = 35 ]
+    fault_in svc -dx "$T/s"
+    wait_for 5 gone "$pid"
+}
+
+@test "read-only supervise/: supervise warns, keeps the service restarting, obeys svc, writes status again when writable" {
+    need_root
+    # Not a read-only remount: supervise holds supervise/lock open for writing, so the kernel
+    # refuses to remount that file system read-only (EBUSY), and a read-only bind mount on top
+    # would not reach the directory descriptor supervise writes through. A supervisor under a
+    # uid of its own, with supervise/ made 0500, sees the same refusal (EACCES).
+    make_service "$T/s"
+    chown -R "$FAULT_UID:$FAULT_UID" "$T/s"
+    fault_bg "$T/s" applyuidgid -u "$FAULT_UID" -g "$FAULT_UID" -G "" supervise "$T/s"
+    local pid first
+    pid=$(cat "$T/s.pid")
+    wait_for 5 is_up "$T/s"
+    first=$(up_pid "$T/s")
+    chmod 0500 "$T/s/supervise"
+    svc -k "$T/s"
+    wait_for 5 child_changed "$pid" "$first"
+    wait_for 5 grep -qF "supervise $T/s: warning: unable to write status file: Permission denied" "$T/s.log"
+    [ "$(status_size "$T/s")" = 35 ]
+    [ "$(up_pid "$T/s")" = "$first" ]
+    # svc still works: down, then up again.
+    local second
+    second=$(fault_children "$pid")
+    svc -d "$T/s"
+    wait_for 5 sh -c '[ -z "$(ps -o pid= --ppid "$1")" ]' sh "$pid"
+    svc -u "$T/s"
+    wait_for 5 child_changed "$pid" "$second"
+    kill -0 "$pid"
+    # Writable again: the next change is written.
+    chmod 0700 "$T/s/supervise"
+    local third
+    third=$(fault_children "$pid")
+    svc -k "$T/s"
+    wait_for 5 child_changed "$pid" "$third"
+    current() { local c; c=$(fault_children "$pid") && [ "$(up_pid "$T/s")" = "$c" ]; }
+    wait_for 5 current
+    [ "$(up_pid "$T/s")" != "$third" ]
+    [ "$(status_size "$T/s")" = 35 ]
+    svc -dx "$T/s"
+    wait_for 5 gone "$pid"
+}
