@@ -381,3 +381,72 @@ kill_all_survived() {
     wait_for 20 rebuilt
 }
 
+
+# --- Fault injection (tests/fault-*.bats) ---------------------------------------------------
+
+# A uid and gid that no account and no process has, so that RLIMIT_NPROC counts only the
+# processes a test starts under them (nobody may have processes of its own on the host).
+FAULT_UID=3999017
+
+# fault_bg FILE CMD...: runs CMD in the background, stdin /dev/null, its output appended to
+# FILE.log; its pid goes to FILE.pid and to the kill list. (CMD must exec its program, e.g.
+# prlimit and applyuidgid do, so that the pid is the program's.)
+fault_bg() {
+    local file=$1; shift
+    # Only 0, 1 and 2 open (not bats' own descriptors), so that descriptor counts are known.
+    perl -e 'use POSIX (); POSIX::close($_) for 3 .. 1023; exec @ARGV or die "exec: $!\n"' \
+        "$@" </dev/null >>"$file.log" 2>&1 3>&- &
+    echo $! > "$file.pid"
+    track_pid $!
+}
+
+# fault_warnings FILE PATTERN: how many lines of FILE match the fixed string PATTERN.
+fault_warnings() { grep -cF -- "$2" "$1" 2>/dev/null || true; }
+
+# fault_cpu_ticks PID: the user + system CPU time that PID has used, in clock ticks.
+fault_cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+
+# fault_children PID: the pids of PID's children (for a supervisor: its service).
+fault_children() { ps -o pid= --ppid "$1" | tr -d ' '; }
+
+# fault_ns: a private mount namespace for the test, held open by a sleeping process, in which
+# the test may mount fresh tmpfs file systems (never seen by the host). fault_in CMD... runs
+# CMD in it, after checking that it is not the host's mount namespace.
+fault_ns() {
+    unshare -m --propagation private sleep 100000 </dev/null >/dev/null 2>&1 3>&- &
+    echo $! > "$T/ns.pid"
+    track_pid $!
+    wait_for 5 fault_ns_ready
+}
+fault_ns_ready() {
+    [ "$(readlink "/proc/$(cat "$T/ns.pid")/ns/mnt")" != "$(readlink /proc/self/ns/mnt)" ]
+}
+fault_in() {
+    fault_ns_ready || { echo "fault_in: no private mount namespace" >&2; return 90; }
+    nsenter -t "$(cat "$T/ns.pid")" -m -- "$@"
+}
+
+# fault_tmpfs DIR OPTIONS: a fresh tmpfs on DIR (made if missing) in the test's namespace.
+fault_tmpfs() {
+    mkdir -p "$1"
+    fault_in mount -t tmpfs -o "$2" fault "$1"
+}
+
+# fault_fill DIR: fills the file system of DIR (a test's tmpfs) with DIR/filler until it is
+# full.
+fault_fill() {
+    fault_in sh -c 'dd if=/dev/zero of="$1/filler" bs=4k 2>/dev/null; true' sh "$1"
+}
+
+# fault_lines DIR: the lines of a logdir, oldest first (the archives by name, then current);
+# fault_in sh -c "$FAULT_LINES" sh DIR does the same inside the test's mount namespace.
+FAULT_LINES='for f in "$1"/@*.[su] "$1/current"; do [ ! -f "$f" ] || cat "$f"; done'
+fault_lines() { sh -c "$FAULT_LINES" sh "$1"; }
+
+# fault_same FILE1 FILE2: equal, else show where they part.
+fault_same() {
+    cmp "$1" "$2" && return 0
+    echo "lines: $(wc -l < "$1") against $(wc -l < "$2"); first difference:" >&2
+    diff "$1" "$2" | head -5 >&2
+    return 1
+}
