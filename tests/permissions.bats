@@ -46,6 +46,13 @@ modes_of() { stat -c %a "$@" | tr '\n' ' ' | sed 's/ $//'; }
 # restarted DIR PID: DIR's service is up with a pid other than PID.
 restarted() { local p; p=$(st_pid "$1"); [ -n "$p" ] && [ "$p" != 0 ] && [ "$p" != "$2" ]; }
 
+# running DIR: a service sleeping in DIR, up under a supervise of root's.
+running() {
+    make_service "$1"
+    start_sv "$1"
+    wait_for 5 is_up "$1"
+}
+
 # tally_has DIR N: the death tally holds N records.
 tally_has() { [ "$(stat -c %s "$1/supervise/death_tally")" = $(( $2 * 14 )) ]; }
 
@@ -144,9 +151,7 @@ EOF
 @test "permissions: a non-root user cannot control, read or watch a private service" {
     need_root
     d=$T/svc
-    make_service "$d"
-    start_sv "$d"
-    wait_for 5 is_up "$d"
+    running "$d"
     pid=$(st_pid "$d")
     record_events "$d" "$T/ev"
     fifo=$(find "$d/event" -name 'ftrig1:@*')
@@ -202,9 +207,7 @@ EOF
 @test "permissions: svperms -G delegates status, control and (with -E) events to a group" {
     need_root
     d=$T/svc
-    make_service "$d"
-    start_sv "$d"
-    wait_for 5 is_up "$d"
+    running "$d"
     svperms -G ":$DG" -E ":$DG" "$d"
     # a member drives the service: down, up, with waits; reads its status and its tally
     run member svstat -o up "$d"
@@ -259,9 +262,7 @@ EOF
 @test "permissions: svperms -g, -o, -O, -e and -E, each with what it allows and what it does not" {
     need_root
     d=$T/svc
-    make_service "$d"
-    start_sv "$d"
-    wait_for 5 is_up "$d"
+    running "$d"
     pid=$(st_pid "$d")
     # -g: the group reads the status, but may not control
     svperms -g ":$DG" "$d"
