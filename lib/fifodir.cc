@@ -117,7 +117,9 @@ bool Listener::subscribe(const char* fifodir) noexcept
     unsubscribe();
     static constexpr char alphabet[] =
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
-    dir_ = open_file(fifodir, O_RDONLY | O_DIRECTORY);
+    // O_PATH: a fifodir gives its group (03730) or everybody (01733) -wx but no read right,
+    // and a listener needs none: it only makes, opens, renames and unlinks its own FIFO.
+    dir_ = open_file(fifodir, O_PATH | O_DIRECTORY);
     if (!dir_) return false;
     // "." + "ftrig1:@" + 24 hex digits of now + ":" + 6 random characters.
     char hidden[listener_name_len + 2];

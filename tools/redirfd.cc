@@ -47,14 +47,16 @@ int main(int argc, char** argv)
         keel::die_usage(usage);
     const char* file = argv[1];
     const int flags = mode | (nonblock ? O_NONBLOCK : 0);
+    // -w -a -x create the file 0666 under the inherited umask, as s6-redirfd does.
+    constexpr mode_t create_mode = 0666;
 
-    keel::Fd fd = keel::open_file(file, flags);
+    keel::Fd fd = keel::open_file(file, flags, create_mode);
     if (!fd && errno == ENXIO && (mode & O_ACCMODE) == O_WRONLY) {
         // A FIFO without a reader: be the reader while opening, so the open succeeds; writes
         // then fail with EPIPE until a real reader comes.
         keel::Fd reader = keel::open_file(file, O_RDONLY | O_NONBLOCK);
         if (!reader) keel::die_sys(keel::exit_sys, "unable to open ", file, " for reading");
-        fd = keel::open_file(file, flags);
+        fd = keel::open_file(file, flags, create_mode);
     }
     if (!fd) keel::die_sys(keel::exit_sys, "unable to open ", file);
     if (flip && !keel::set_nonblock(fd.get(), !nonblock))

@@ -59,11 +59,13 @@ Options parse(int& argc, char**& argv)
 }
 
 constexpr int open_flags = O_NONBLOCK | O_NOCTTY;
+// A missing lock file is created 0666 under the inherited umask, as s6-setlock does.
+constexpr mode_t create_mode = 0666;
 
 keel::Fd open_lockfile(const char* file, keel::LockKind kind)
 {
     if (kind == keel::LockKind::Exclusive) {
-        keel::Fd fd = keel::open_file(file, O_WRONLY | O_CREAT | open_flags);
+        keel::Fd fd = keel::open_file(file, O_WRONLY | O_CREAT | open_flags, create_mode);
         if (!fd) keel::die_sys(keel::exit_sys, "unable to open ", file, " for writing");
         return fd;
     }
@@ -72,7 +74,7 @@ keel::Fd open_lockfile(const char* file, keel::LockKind kind)
         if (!fd) keel::die_sys(keel::exit_sys, "unable to open ", file, " for reading");
         return fd;
     }
-    if (!keel::open_file(file, O_WRONLY | O_CREAT | open_flags))
+    if (!keel::open_file(file, O_WRONLY | O_CREAT | open_flags, create_mode))
         keel::die_sys(keel::exit_sys, "unable to create ", file);
     fd = keel::open_file(file, O_RDONLY | open_flags);
     if (!fd) keel::die_sys(keel::exit_sys, "unable to open ", file, " for reading");

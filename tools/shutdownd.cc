@@ -62,7 +62,7 @@ struct Pending {
 void restore_console(const Config& cfg) noexcept
 {
     if (cfg.container || cfg.no_logger) return;
-    const int fd = open("/dev/console", O_WRONLY | O_NOCTTY);
+    const int fd = open("/dev/console", O_WRONLY | O_NOCTTY | O_CLOEXEC);
     if (fd < 0 || !keel::fd_move(1, fd) || !keel::fd_copy(2, 1))
         keel::warn_sys("unable to open /dev/console for writing");
 }

@@ -153,7 +153,7 @@ void prepare(Link& l, Part& part, const Options& o)
     if (o.down) {
         if (!p.set(part.dir.view(), "/down")) fail(l);
         part.made_down = access(p.c_str(), F_OK) < 0;
-        keel::Fd fd = keel::open_file(p.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NONBLOCK);
+        keel::Fd fd = keel::open_file(p.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NONBLOCK, 0644);
         if (!fd) {
             part.made_down = false;
             fail(l);
