@@ -89,68 +89,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# The service program: run and finish at once, chosen by argv[0].
-cat > "$work/soakrun.c" <<'EOF'
-#include <fcntl.h>
-#include <signal.h>
-#include <stdio.h>
-#include <string.h>
-#include <time.h>
-#include <unistd.h>
-
-static void bump(const char *file)
-{
-    int fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-    if (fd >= 0) {
-        if (write(fd, ".", 1) < 0) { /* nothing to do */ }
-        close(fd);
-    }
-}
-
-int main(int argc, char **argv)
-{
-    const char *base = strrchr(argv[0], '/');
-    base = base ? base + 1 : argv[0];
-    if (strcmp(base, "finish") == 0) {
-        bump("data/finishes");
-        return 0;
-    }
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    unsigned r = (unsigned)getpid() * 2654435761u ^ (unsigned)now.tv_nsec;
-    r ^= r >> 13;
-    r *= 0x5bd1e995u;
-    r ^= r >> 15;
-    const char *name = argc > 1 ? argv[1] : "";
-    const char *flags = strchr(name, '-');
-    flags = flags ? flags + 1 : "";
-    bump("data/starts");
-    if (strchr(flags, 'l')) {
-        char line[512];
-        int n = 0;
-        for (int k = 1; k <= 5; k++)
-            n += snprintf(line + n, sizeof line - (size_t)n, "%s: start, pid %d, line %d of 5\n",
-                          name, (int)getpid(), k);
-        if (write(1, line, (size_t)n) < 0) { /* the logger is gone: nothing to do */ }
-    }
-    if (strchr(flags, 'n') && r % 4 != 0 && write(3, "\n", 1) < 0) { /* nothing to do */ }
-    if (strchr(flags, 's')) {
-        struct timespec d = {0, (long)((r >> 4) % 400) * 1000000L};
-        nanosleep(&d, 0);
-    }
-    switch ((r >> 12) % 8) {
-    case 0: raise(SIGKILL); break;
-    case 1: raise(SIGTERM); break;
-    default: break;
-    }
-    return (int)((r >> 16) % 3);
-}
-EOF
-cc=${CC:-cc}
-if ! $cc -static -Os -o "$work/soakrun" "$work/soakrun.c" 2>/dev/null; then
-    $cc -Os -o "$work/soakrun" "$work/soakrun.c" ||
-        { echo "$prog: unable to compile the service program" >&2; exit 111; }
-fi
+# The service program (bench/soak-lib.sh).
+. "$top/bench/soak-lib.sh"
+soak_program "$work/soakrun" || { echo "$prog: unable to compile the service program" >&2; exit 111; }
 
 cat > "$work/soak.py" <<'EOF'
 import os, signal, subprocess, sys, time

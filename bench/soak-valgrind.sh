@@ -1,0 +1,404 @@
+#!/bin/sh
+# The short run under valgrind (memcheck): supervise, then svscan, each driven through all of its
+# commands, must end with 0 errors, no definitely lost byte and no leaked file descriptor.
+# `make soak-valgrind` runs it; not part of `make check`.
+#
+# 1. supervise under valgrind on one crash-looping service (the program of bench/soak-lib.sh,
+#    svNNN-snfl: a random life of up to 400 ms, notification-fd 3, a finish script, 5 lines of
+#    output per start; max-death-tally 10 so the tally is cut all along) for SOAK_VALGRIND_SECONDS
+#    (60). Through its control FIFO, with bin/svc, it gets: a held-up service (data/hold: run
+#    waits for a signal) for p, c, P, C, y, k, t, h, a, i, 1, 2, q, K, r, then d, o, d, u, O, D,
+#    U, Q (and k: no restart), U; back to crash-looping until the end, then d and x.
+# 2. svscan under valgrind over SOAK_VALGRIND_SERVICES (20) such services (some logged, svlog),
+#    with -t 3000, for the same time: svscanctl -a and -z; one service moved out then -h; a logged
+#    one moved out then -n; a new one added, the first moved back (same inode), -a; a logged one
+#    moved out then -N; one replaced by a new directory of the same name, then -an; SIGHUP and
+#    SIGALRM; at last svscanctl -t, and svscan exits by itself (no .s6-svscan/finish). The
+#    supervisors it runs are the plain ones (--trace-children=no).
+#
+# valgrind: --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99
+# --track-fds=yes --trace-children=no, on the normal (dynamic, -Os) build. Its logs:
+# build/soak/valgrind-supervise.log and valgrind-svscan.log (SOAK_OUT=dir to change), and
+# the verdicts in valgrind-report.txt. Judged, for each program:
+#   - exit status 0 (not 99: valgrind's error exit), "ERROR SUMMARY: 0 errors";
+#   - no "definitely lost" (or "no leaks are possible");
+#   - the file descriptors open at exit, besides 0 1 2: only those the program holds for its
+#     whole life by design, and no more of them: supervise/lock and supervise/control (read and
+#     write ends) for supervise, .s6-svscan/lock, .s6-svscan/control twice and its signalfd for
+#     svscan (s6 exits with them open too). Any other one is a leak. (valgrind may list the fd
+#     of its own log as inherited: ignored.)
+#   - every command had its effect (the harness checks the service's start counter and the
+#     supervisors as it goes), and the whole tree is gone at the end.
+# Runs as root in a private pid namespace (unshare --pid --fork --mount-proc --kill-child), like
+# bench/soak.sh. Needs valgrind, python3, unshare and cc. Takes about 2 x SOAK_VALGRIND_SECONDS.
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+prog=bench/soak-valgrind.sh
+secs=${SOAK_VALGRIND_SECONDS:-60}
+services=${SOAK_VALGRIND_SERVICES:-20}
+out=${SOAK_OUT:-$top/build/soak}
+
+isnum() { case $1 in '' | *[!0-9]*) return 1 ;; esac; }
+isnum "$secs" && [ "$secs" -ge 30 ] || { echo "$prog: SOAK_VALGRIND_SECONDS must be 30 or more" >&2; exit 100; }
+isnum "$services" && [ "$services" -ge 8 ] && [ "$services" -le 500 ] ||
+    { echo "$prog: SOAK_VALGRIND_SERVICES must be 8 to 500" >&2; exit 100; }
+[ "$(id -u)" = 0 ] || { echo "$prog: must run as root (pid namespace, tmpfs)" >&2; exit 100; }
+for c in valgrind python3 unshare "${CC:-cc}"; do
+    command -v "$c" >/dev/null 2>&1 || { echo "$prog: needs $c" >&2; exit 100; }
+done
+for p in svscan supervise svscanctl svc svok svlog; do
+    [ -x "$top/bin/$p" ] || { echo "$prog: no bin/$p: run make first" >&2; exit 100; }
+done
+
+mkdir -p "$out"
+work=$(mktemp -d "${TMPDIR:-/tmp}/keel-soak-vg.XXXXXX")
+ns=
+cleanup() {
+    set +e
+    [ -z "$ns" ] || { kill -TERM "$ns" 2>/dev/null; wait "$ns"; }
+    rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+. "$top/bench/soak-lib.sh"
+soak_program "$work/soakrun" || { echo "$prog: unable to compile the service program" >&2; exit 111; }
+
+cat > "$work/vg.py" <<'EOF'
+import os, re, resource, signal, subprocess, sys, time
+
+TOP, OUT, WORK, HELPER = sys.argv[1:5]
+SECS, NSV = int(sys.argv[5]), int(sys.argv[6])
+BIN = TOP + "/bin"
+now = time.monotonic
+VG = ["valgrind", "--tool=memcheck", "--leak-check=full", "--errors-for-leak-kinds=definite",
+      "--error-exitcode=99", "--track-fds=yes", "--trace-children=no"]
+verdicts = []
+report = []
+
+
+def say(*a):
+    print(*a, flush=True)
+
+
+def note(ok, what):
+    verdicts.append(ok)
+    report.append("%s  %s" % ("PASS" if ok else "FAIL", what))
+    say("  %s  %s" % ("PASS" if ok else "FAIL", what))
+
+
+if os.getpid() != 1:
+    sys.exit("bench/soak-valgrind.sh: the harness must be pid 1 of its own pid namespace")
+signal.signal(signal.SIGTERM, lambda s, f: sys.exit(130))
+resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # q and a make the service dump core: no file
+
+tree = WORK + "/t"
+os.mkdir(tree, 0o755)
+if subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=0755,size=256m", "keel-soak-vg", tree]).returncode:
+    sys.exit("bench/soak-valgrind.sh: unable to mount a tmpfs on " + tree)
+
+
+def reap():
+    """Reaps whatever comes to pid 1; returns {pid: status}."""
+    got = {}
+    while True:
+        try:
+            pid, st = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return got
+        if pid == 0:
+            return got
+        got[pid] = st
+
+
+exited = {}
+
+
+def wait_for(what, cond, secs):
+    deadline = now() + secs
+    while True:
+        exited.update(reap())
+        if cond():
+            return True
+        if now() > deadline:
+            if what:
+                say("  (timed out after %gs waiting for %s)" % (secs, what))
+            return False
+        time.sleep(0.05)
+
+
+def pause(secs):
+    wait_for(None, lambda: False, secs)
+
+
+def make_service(d, name, flags):
+    os.mkdir(d, 0o755)
+    os.mkdir(d + "/data", 0o755)
+    os.symlink(HELPER, d + "/run")
+    if "f" in flags:
+        os.symlink(HELPER, d + "/finish")
+    if "n" in flags:
+        with open(d + "/notification-fd", "w") as fh:
+            fh.write("3\n")
+    if "l" in flags:
+        os.mkdir(d + "/log", 0o755)
+        with open(d + "/log/run", "w") as fh:
+            fh.write("#!/bin/sh\nexec %s/svlog -- t n3 s4096 ./main\n" % BIN)
+        os.chmod(d + "/log/run", 0o755)
+
+
+def starts(d):
+    try:
+        return os.stat(d + "/data/starts").st_size
+    except OSError:
+        return 0
+
+
+def run(*argv):
+    return subprocess.run(list(argv), stdin=subprocess.DEVNULL).returncode
+
+
+def svok(d):
+    return subprocess.run([BIN + "/svok", d], stdin=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL).returncode == 0
+
+
+def check_log(name, log, allowed):
+    """The verdicts on one valgrind log; allowed = the fds held for life: their paths, or
+    "(how)" for one valgrind names by the call that made it."""
+    text = open(log, errors="replace").read()
+    m = re.findall(r"ERROR SUMMARY: (\d+) errors", text)
+    note(len(m) == 1 and m[0] == "0", "%s: valgrind ERROR SUMMARY: %s errors"
+         % (name, m[0] if len(m) == 1 else "?(%d summaries)" % len(m)))
+    lost = re.findall(r"definitely lost: ([\d,]+) bytes", text)
+    note(all(x == "0" for x in lost), "%s: definitely lost: %s" % (
+        name, ", ".join(lost) + " bytes" if lost else "none (no leaks are possible)"))
+    fds = re.findall(r"Open file descriptor (\d+): ?(.*)\n==\d+==\s+(.*)", text)
+    held, extra = [], []
+    want = list(allowed)
+    for fd, path, how in fds:
+        if int(fd) <= 2:
+            continue
+        if "inherited from parent" in how and (path == log or path == ""):
+            continue  # valgrind's own log, or an fd it does not name: not the program's
+        mine = path if path else next((w for w in want if w.startswith("(") and
+                                       w[1:-1] in how), "")
+        if mine and mine in want:
+            want.remove(mine)
+            held.append("%s %s" % (fd, mine))
+        else:
+            extra.append("%s %s (%s)" % (fd, path or "?", how.strip()))
+    line = re.findall(r"FILE DESCRIPTORS: .*", text)
+    note(not extra, "%s: fds at exit besides 0 1 2: %s; %s" % (
+        name, "; ".join(held) or "none", "leaked: " + "; ".join(extra) if extra else "no other"))
+    for l in re.findall(r"==\d+== (?:ERROR SUMMARY|.*definitely lost|All heap blocks|"
+                        r"FILE DESCRIPTORS|.*in use at exit).*", text):
+        report.append("      " + l)
+
+
+# 1. supervise
+say("== supervise under valgrind, %d s" % SECS)
+sv = tree + "/sv000-snfl"
+make_service(sv, "sv000-snfl", "snfl")
+with open(sv + "/max-death-tally", "w") as fh:
+    fh.write("10\n")
+log = OUT + "/valgrind-supervise.log"
+errf = open(OUT + "/valgrind-supervise.stderr", "wb")
+t0 = now()
+p = subprocess.Popen(VG + ["--log-file=" + log, BIN + "/supervise", sv], cwd=tree,
+                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errf)
+note(wait_for("supervise up", lambda: svok(sv) and starts(sv) > 0, 60),
+     "supervise started its service")
+svc = lambda *letters: run(BIN + "/svc", *["-" + l for l in letters], sv)
+
+
+def restarted(what, secs=10):
+    c = starts(sv)
+    return wait_for("a start after " + what, lambda: starts(sv) > c, secs)
+
+
+# Crash-looping for a while.
+pause(SECS * 0.25)
+c0 = starts(sv)
+note(c0 >= SECS * 0.25 * 0.5, "crash-looping: %d starts in the first %.0f s" % (c0, now() - t0))
+# Held up, then every signal command: each one (but p c P C y) kills the run, which restarts.
+open(sv + "/data/hold", "w").close()
+ok = restarted("data/hold", 10)
+for cmd in ("p", "c", "P", "C", "y"):
+    svc(cmd)
+    pause(0.5)
+for cmd in ("k", "t", "h", "a", "i", "1", "2", "q", "K", "r"):
+    svc(cmd)
+    ok = restarted(cmd) and ok
+note(ok, "held up: p c P C y, then k t h a i 1 2 q K r each restarted the service")
+# The wanted state.
+ok = True
+svc("d")
+ok = wait_for("down", lambda: not os.path.exists(sv + "/data/hold") or
+              open(sv + "/supervise/status", "rb").read()[24:32] == bytes(8), 10) and ok
+svc("o")
+ok = restarted("o") and ok
+svc("d")
+pause(1)
+svc("u")
+ok = restarted("u") and ok
+svc("O")
+svc("D")
+ok = wait_for("the down file", lambda: os.path.exists(sv + "/down"), 5) and ok
+svc("U")
+ok = wait_for("no down file", lambda: not os.path.exists(sv + "/down"), 5) and ok
+ok = restarted("U") and ok
+svc("Q")
+ok = wait_for("the down file after Q", lambda: os.path.exists(sv + "/down"), 5) and ok
+os.unlink(sv + "/data/hold")
+c = starts(sv)
+svc("k")
+pause(2)
+ok = starts(sv) == c and ok  # wanted down: no restart
+svc("U")
+ok = restarted("U again") and ok
+note(ok, "d o d u O D U Q (k: no restart) U each had its effect")
+# Crash-looping to the end, then down and out.
+c1 = starts(sv)
+pause(max(SECS * 0.25, SECS - (now() - t0)))
+note(starts(sv) > c1, "crash-looping again: %d starts to the end" % (starts(sv) - c1))
+svc("d")
+svc("x")
+note(wait_for("supervise's exit", lambda: p.pid in exited, 60),
+     "svc -d -x: supervise exited after %.0f s in all" % (now() - t0))
+st = exited.get(p.pid)
+note(st is not None and os.waitstatus_to_exitcode(st) == 0,
+     "supervise under valgrind: exit status %s" % (os.waitstatus_to_exitcode(st) if st is not None else "-"))
+check_log("supervise", log, ["supervise/lock", "supervise/control", "supervise/control"])
+
+# 2. svscan
+say("== svscan under valgrind, %d services, %d s" % (NSV, SECS))
+scan = tree + "/scan"
+away = tree + "/away"
+os.mkdir(scan, 0o755)
+os.mkdir(away, 0o755)
+
+
+def flags_of(i):
+    return (("s" if i % 2 else "i") + ("n" if i % 3 == 0 else "")
+            + ("f" if i % 4 >= 2 else "") + ("l" if i % 5 == 0 else ""))
+
+
+names = ["sv%03d-%s" % (i, flags_of(i)) for i in range(NSV)]
+for n in names:
+    make_service(scan + "/" + n, n, flags_of(int(n[2:5])))
+log = OUT + "/valgrind-svscan.log"
+errf = open(OUT + "/valgrind-svscan.stderr", "wb")
+env = dict(os.environ, KEEL_BINDIR=BIN)
+t0 = now()
+p = subprocess.Popen(VG + ["--log-file=" + log, BIN + "/svscan", "-C", str(2 * NSV + 20),
+                           "-t", "3000", scan], cwd=tree, env=env,
+                     stdin=subprocess.DEVNULL, stdout=errf, stderr=errf)
+
+
+def all_supervised(ds):
+    return all(svok(d) for d in ds)
+
+
+def ps():
+    """{pid: (comm, ppid, argv)} of the namespace."""
+    r = {}
+    for e in os.listdir("/proc"):
+        if e.isdigit():
+            try:
+                s = open("/proc/%s/stat" % e).read()
+                a = open("/proc/%s/cmdline" % e).read().split("\0")
+            except OSError:
+                continue
+            r[int(e)] = (s[s.index("(") + 1:s.rindex(")")], int(s[s.rindex(")") + 2:].split()[1]), a)
+    return r
+
+
+def supervising(name):
+    """True if a supervise NAME process runs."""
+    return any(c == "supervise" and len(a) > 1 and a[1] == name for c, _, a in ps().values())
+
+
+logged = [n for n in names if n.endswith("l")]
+dirs = [scan + "/" + n for n in names] + [scan + "/" + n + "/log" for n in logged]
+note(wait_for("every service supervised", lambda: all_supervised(dirs), 60),
+     "svscan started %d supervisors" % len(dirs))
+pause(SECS * 0.2)
+ok = run(BIN + "/svscanctl", "-a", scan) == 0 and run(BIN + "/svscanctl", "-z", scan) == 0
+note(ok, "svscanctl -a, -z")
+plain = [n for n in names if not n.endswith("l")]
+# One moved out, then h: its supervisor stops.
+a = plain[0]
+os.rename(scan + "/" + a, away + "/" + a)
+run(BIN + "/svscanctl", "-h", scan)
+note(wait_for("supervise %s gone" % a, lambda: not supervising(a), 20),
+     "%s moved out, svscanctl -h: its supervise stopped" % a)
+# A logged one moved out, then n: both supervisors stop (the logger at EOF).
+b = logged[1]
+os.rename(scan + "/" + b, away + "/" + b)
+run(BIN + "/svscanctl", "-an", scan)
+note(wait_for("supervise %s gone" % b, lambda: not supervising(b) and not supervising(b + "/log"), 20),
+     "%s (logged) moved out, svscanctl -an: both supervisors stopped" % b)
+# A new one, and the first one back (the same inode): -a starts both.
+new = "sv%03d-snf" % (NSV + 1)
+make_service(scan + "/" + new, new, "snf")
+os.rename(away + "/" + a, scan + "/" + a)
+run(BIN + "/svscanctl", "-a", scan)
+note(wait_for("new ones supervised", lambda: supervising(new) and supervising(a), 20),
+     "%s added and %s moved back, svscanctl -a: both supervised" % (new, a))
+# Another logged one moved out, then N (the logger's supervisor gets SIGTERM too).
+c = logged[2] if len(logged) > 2 else logged[0]
+os.rename(scan + "/" + c, away + "/" + c)
+run(BIN + "/svscanctl", "-aN", scan)
+note(wait_for("supervise %s gone" % c, lambda: not supervising(c) and not supervising(c + "/log"), 20),
+     "%s (logged) moved out, svscanctl -aN: both supervisors stopped" % c)
+# One replaced by a new directory of the same name: a new service; -an stops the old one.
+d = plain[1]
+old = [q for q, (cm, _, ar) in ps().items() if cm == "supervise" and ar[1:2] == [d]]
+os.rename(scan + "/" + d, away + "/" + d)
+make_service(scan + "/" + d, d, "i")
+run(BIN + "/svscanctl", "-an", scan)
+def sups_of(name):
+    return [q for q, (cm, _, ar) in ps().items() if cm == "supervise" and ar[1:2] == [name]]
+
+
+note(wait_for("the new %s" % d, lambda: len(old) == 1 and len(sups_of(d)) == 1
+              and sups_of(d)[0] not in old, 20),
+     "%s replaced by a new directory, svscanctl -an: a new supervisor, the old one gone" % d)
+# The signals.
+os.kill(p.pid, signal.SIGHUP)
+os.kill(p.pid, signal.SIGALRM)
+pause(max(1.0, SECS - (now() - t0)))
+live = [n for n in names if os.path.isdir(scan + "/" + n)] + [new]
+note(p.pid not in exited and all(supervising(n) for n in live),
+     "SIGHUP, SIGALRM, %.0f s in all: svscan and every supervisor still there" % (now() - t0))
+run(BIN + "/svscanctl", "-t", scan)
+note(wait_for("svscan's exit", lambda: p.pid in exited, 60), "svscanctl -t: svscan exited")
+st = exited.get(p.pid)
+note(st is not None and os.waitstatus_to_exitcode(st) == 0,
+     "svscan under valgrind: exit status %s" % (os.waitstatus_to_exitcode(st) if st is not None else "-"))
+note(wait_for("an empty namespace", lambda: not [q for q in ps() if q != 1], 20),
+     "the whole tree is gone")
+check_log("svscan", log, [".s6-svscan/lock", ".s6-svscan/control", ".s6-svscan/control",
+                          "(signalfd)"])
+
+ok = all(verdicts)
+text = "keel soak-valgrind: %s, %d s each, %d services for svscan; load average %s\n" % (
+    subprocess.run(["valgrind", "--version"], capture_output=True, text=True).stdout.strip(),
+    SECS, NSV, " ".join(open("/proc/loadavg").read().split()[:3]))
+text += "\n".join(report) + "\nRESULT: " + ("PASS" if ok else "FAIL") + "\n"
+with open(OUT + "/valgrind-report.txt", "w") as fh:
+    fh.write(text)
+say("")
+print(text, end="", flush=True)
+sys.exit(0 if ok else 1)
+EOF
+
+echo "$prog: logs in $out (valgrind-*.log, valgrind-report.txt)"
+unshare --pid --fork --mount-proc --kill-child \
+    python3 "$work/vg.py" "$top" "$out" "$work" "$work/soakrun" "$secs" "$services" &
+ns=$!
+rc=0
+wait "$ns" || rc=$?
+ns=
+exit $rc
