@@ -362,8 +362,12 @@ def sups_of(name):
     return [q for q, (cm, _, ar) in ps().items() if cm == "supervise" and ar[1:2] == [name]]
 
 
-note(wait_for("the new %s" % d, lambda: len(old) == 1 and len(sups_of(d)) == 1
-              and sups_of(d)[0] not in old, 20),
+def replaced():
+    now_sups = sups_of(d)
+    return len(old) == 1 and len(now_sups) == 1 and now_sups[0] not in old
+
+
+note(wait_for("the new %s" % d, replaced, 20),
      "%s replaced by a new directory, svscanctl -an: a new supervisor, the old one gone" % d)
 # The signals.
 os.kill(p.pid, signal.SIGHUP)
