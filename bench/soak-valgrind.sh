@@ -14,7 +14,9 @@
 #    one moved out then -n; a new one added, the first moved back (same inode), -a; a logged one
 #    moved out then -N; one replaced by a new directory of the same name, then -an; SIGHUP and
 #    SIGALRM; at last svscanctl -t, and svscan exits by itself (no .s6-svscan/finish). The
-#    supervisors it runs are the plain ones (--trace-children=no).
+#    supervisors it runs are the plain ones (--trace-children=no), but for the first two
+#    services and the first one's logger, run under valgrind too by a wrapper in KEEL_BINDIR
+#    (logs valgrind-tree-PID.log; the second service is stopped and restarted: one more log).
 #
 # valgrind: --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99
 # --track-fds=yes --trace-children=no, on the normal (dynamic, -Os) build. Its logs:
@@ -179,8 +181,9 @@ def check_log(name, log, allowed):
     for fd, path, how in fds:
         if int(fd) <= 2:
             continue
-        if "inherited from parent" in how and (path == log or path == ""):
-            continue  # valgrind's own log, or an fd it does not name: not the program's
+        if "inherited from parent" in how and os.path.dirname(path) == OUT and \
+                os.path.basename(path).startswith("valgrind-"):
+            continue  # valgrind's own log, or the valgrind'd parent's
         mine = path if path else next((w for w in want if w.startswith("(") and
                                        w[1:-1] in how), "")
         if mine and mine in want:
@@ -289,7 +292,23 @@ for n in names:
     make_service(scan + "/" + n, n, flags_of(int(n[2:5])))
 log = OUT + "/valgrind-svscan.log"
 errf = open(OUT + "/valgrind-svscan.stderr", "wb")
-env = dict(os.environ, KEEL_BINDIR=BIN)
+# svscan runs supervise from KEEL_BINDIR: there, a wrapper runs the first two services' (and
+# the first one's logger's) under valgrind too, the others' natively.
+wrap = WORK + "/bin"
+os.mkdir(wrap, 0o755)
+for e in os.listdir(BIN):
+    if e != "supervise":
+        os.symlink(BIN + "/" + e, wrap + "/" + e)
+traced = names[:2]
+with open(wrap + "/supervise", "w") as fh:
+    fh.write("#!/bin/sh\ncase $1 in\n%s)\n    exec %s --log-file=%s/valgrind-tree-%%p.log %s/supervise \"$@\" ;;\n"
+             "esac\nexec %s/supervise \"$@\"\n"
+             % ("|".join(traced + [traced[0] + "/log"]), " ".join(VG), OUT, BIN, BIN))
+os.chmod(wrap + "/supervise", 0o755)
+for f in os.listdir(OUT):
+    if f.startswith("valgrind-tree-"):
+        os.unlink(OUT + "/" + f)
+env = dict(os.environ, KEEL_BINDIR=wrap)
 t0 = now()
 p = subprocess.Popen(VG + ["--log-file=" + log, BIN + "/svscan", "-C", str(2 * NSV + 20),
                            "-t", "3000", scan], cwd=tree, env=env,
@@ -314,9 +333,24 @@ def ps():
     return r
 
 
+def sup_name(comm, argv):
+    """The NAME of a supervise NAME process (also one under valgrind), else None."""
+    if comm == "supervise" and len(argv) > 1:
+        return argv[1]
+    if comm.startswith("memcheck"):
+        for i, a in enumerate(argv[:-1]):
+            if a.endswith("/supervise"):
+                return argv[i + 1]
+    return None
+
+
+def sups_of(name):
+    return [q for q, (cm, _, ar) in ps().items() if sup_name(cm, ar) == name]
+
+
 def supervising(name):
     """True if a supervise NAME process runs."""
-    return any(c == "supervise" and len(a) > 1 and a[1] == name for c, _, a in ps().values())
+    return bool(sups_of(name))
 
 
 logged = [n for n in names if n.endswith("l")]
@@ -354,14 +388,10 @@ note(wait_for("supervise %s gone" % c, lambda: not supervising(c) and not superv
      "%s (logged) moved out, svscanctl -aN: both supervisors stopped" % c)
 # One replaced by a new directory of the same name: a new service; -an stops the old one.
 d = plain[1]
-old = [q for q, (cm, _, ar) in ps().items() if cm == "supervise" and ar[1:2] == [d]]
+old = sups_of(d)
 os.rename(scan + "/" + d, away + "/" + d)
 make_service(scan + "/" + d, d, "i")
 run(BIN + "/svscanctl", "-an", scan)
-def sups_of(name):
-    return [q for q, (cm, _, ar) in ps().items() if cm == "supervise" and ar[1:2] == [name]]
-
-
 def replaced():
     now_sups = sups_of(d)
     return len(old) == 1 and len(now_sups) == 1 and now_sups[0] not in old
@@ -385,6 +415,23 @@ note(wait_for("an empty namespace", lambda: not [q for q in ps() if q != 1], 20)
      "the whole tree is gone")
 check_log("svscan", log, [".s6-svscan/lock", ".s6-svscan/control", ".s6-svscan/control",
                           "(signalfd)"])
+# valgrind also writes a log for every child a traced supervise forks (with %p in --log-file):
+# one that execs ./run or ./finish leaves only the header there. Those are not judged.
+tree_logs, forks = [], 0
+for f in sorted(os.listdir(OUT)):
+    if f.startswith("valgrind-tree-"):
+        body = [l for l in open(OUT + "/" + f, errors="replace") if not re.match(
+            r"==\d+== ($|Memcheck,|Copyright|Using Valgrind|Command:|Parent PID:)", l)]
+        if body:
+            tree_logs.append(f)
+        else:
+            forks += 1
+note(len(tree_logs) >= len(traced) + 1, "%d supervise processes run by svscan under valgrind "
+     "(%s; %d logs of forked children that exec'd, not judged)"
+     % (len(tree_logs), " ".join(traced + [traced[0] + "/log"]), forks))
+for f in tree_logs:
+    check_log("svscan's supervise (%s)" % f, OUT + "/" + f,
+              ["supervise/lock", "supervise/control", "supervise/control"])
 
 ok = all(verdicts)
 text = "keel soak-valgrind: %s, %d s each, %d services for svscan; load average %s\n" % (
