@@ -34,7 +34,8 @@
 #               supervise holds the notification pipe only while its service is up) and the
 #               window's figure the smallest sample: the process's steady count; the largest
 #               read is shown too;
-#   CPU         utime + stime (/proc/PID/stat), ms used in the minute;
+#   CPU         utime + stime (/proc/PID/stat), ms used in the minute; and the same from the
+#               first field of /proc/PID/schedstat (ns on CPU: finer than stat's 10 ms ticks);
 #   starts      bytes of every data/starts; finishes likewise.
 # PASS needs all of:
 #   - for every process measured in both windows, VmRSS and Private_Dirty end <= start + 4 KiB
@@ -238,7 +239,8 @@ def reap(svscan):
 
 
 def sample(svscan, t):
-    """One sample: {pid: (role, name, rss, pss, pd, fdmin, fdmax, cpu)}, starts, finishes."""
+    """One sample: {pid: (role, name, rss, pss, pd, fdmin, fdmax, cpu, oncpu)}, starts,
+    finishes."""
     ps = processes()
     sups = [p for p, (comm, ppid, _) in ps.items() if ppid == svscan and comm == "supervise"]
     logs = [p for p, (comm, ppid, _) in ps.items() if comm == "svlog" and ppid in sups]
@@ -254,10 +256,10 @@ def sample(svscan, t):
                 fds.setdefault(p, []).append(n)
     procs = {}
     for p, role, name in roles:
-        m, s = mem(p), stat_of(p)
-        if m is None or s is None or p not in fds:
+        m, s, o = mem(p), stat_of(p), read("/proc/%d/schedstat" % p)
+        if m is None or s is None or o is None or p not in fds:
             continue
-        procs[p] = (role, name, *m, min(fds[p]), max(fds[p]), s[2])
+        procs[p] = (role, name, *m, min(fds[p]), max(fds[p]), s[2], int(o.split()[0]) // 1000000)
     starts = {n: count(n, "starts") for n in names}
     finishes = sum(count(n, "finishes") for n in names)
     return {"t": t, "procs": procs, "starts": starts, "finishes": finishes}
@@ -321,10 +323,11 @@ if dead is None and not stop_asked:
     stopped = dead is not None and left == 0
 
 with open(OUT + "/samples.txt", "w") as fh:
-    fh.write("# t role pid name VmRSS Pss Private_Dirty fdmin fdmax cpu_ms | starts finishes\n")
+    fh.write("# t role pid name VmRSS Pss Private_Dirty fdmin fdmax cpu_ms oncpu_ms"
+             " | t total starts N finishes N\n")
     for s in samples:
         for p, v in sorted(s["procs"].items()):
-            fh.write("%d %s %d %s %d %d %d %d %d %d\n" % (s["t"], v[0], p, v[1], *v[2:]))
+            fh.write("%d %s %d %s %d %d %d %d %d %d %d\n" % (s["t"], v[0], p, v[1], *v[2:]))
         fh.write("%d total starts %d finishes %d\n" % (s["t"], sum(s["starts"].values()),
                                                      s["finishes"]))
 
@@ -346,13 +349,13 @@ def window(ws, pid, i, agg):
     return agg(vals) if vals else None
 
 
-RSS, PSS, PD, FDMIN, FDMAX, CPU = 2, 3, 4, 5, 6, 7
+RSS, PSS, PD, FDMIN, FDMAX, CPU, ONCPU = 2, 3, 4, 5, 6, 7, 8
 rows, verdicts = [], []
 
 
-def cpu_min(pid, a, b):
-    ca = a["procs"][pid][CPU] if pid in a["procs"] else 0
-    return b["procs"][pid][CPU] - ca if pid in b["procs"] else 0
+def cpu_min(pid, a, b, i=CPU):
+    ca = a["procs"][pid][i] if pid in a["procs"] else 0
+    return b["procs"][pid][i] - ca if pid in b["procs"] else 0
 
 
 def group(role):
@@ -369,6 +372,7 @@ def group(role):
             "fd": (window(first, p, FDMIN, min), window(last, p, FDMIN, min)),
             "fdmax": (window(first, p, FDMAX, max), window(last, p, FDMAX, max)),
             "cpu": (cpu_min(p, s0, s60), cpu_min(p, sT60, sT)),
+            "oncpu": (cpu_min(p, s0, s60, ONCPU), cpu_min(p, sT60, sT, ONCPU)),
         }
     return per
 
@@ -390,7 +394,8 @@ def judge(role, per):
 
     for key, label, tol in (("rss", "VmRSS KiB", PAGE_KIB), ("pd", "Private_Dirty KiB", PAGE_KIB),
                             ("pss", "Pss KiB", None), ("fd", "fds (steady)", 0),
-                            ("fdmax", "fds (largest read)", None), ("cpu", "CPU ms/minute", None)):
+                            ("fdmax", "fds (largest read)", None), ("cpu", "CPU ms/minute", None),
+                            ("oncpu", "CPU ms/minute, schedstat", None)):
         a = sum(v[key][0] for v in per.values())
         b = sum(v[key][1] for v in per.values())
         if tol is None:
@@ -406,7 +411,7 @@ def judge(role, per):
         line("%s %s, sum" % (tag, label), a, b, v)
         line("%s %s, max" % (tag, label), max(v[key][0] for v in per.values()),
              max(v[key][1] for v in per.values()))
-        if key not in ("cpu", "fdmax"):
+        if key not in ("cpu", "oncpu", "fdmax"):
             p, g = worst(key)
             line("%s %s, worst growth" % (tag, label), "", "%+d" % g, "(%s)" % per[p]["name"])
 
