@@ -44,32 +44,15 @@ isnum() { case $1 in '' | *[!0-9]*) return 1 ;; esac; }
 isnum "$secs" && [ "$secs" -ge 30 ] || { echo "$prog: SOAK_VALGRIND_SECONDS must be 30 or more" >&2; exit 100; }
 isnum "$services" && [ "$services" -ge 8 ] && [ "$services" -le 500 ] ||
     { echo "$prog: SOAK_VALGRIND_SERVICES must be 8 to 500" >&2; exit 100; }
-[ "$(id -u)" = 0 ] || { echo "$prog: must run as root (pid namespace, tmpfs)" >&2; exit 100; }
-for c in valgrind python3 unshare "${CC:-cc}"; do
-    command -v "$c" >/dev/null 2>&1 || { echo "$prog: needs $c" >&2; exit 100; }
-done
-for p in svscan supervise svscanctl svc svok svlog; do
-    [ -x "$top/bin/$p" ] || { echo "$prog: no bin/$p: run make first" >&2; exit 100; }
-done
-
-mkdir -p "$out"
-work=$(mktemp -d "${TMPDIR:-/tmp}/keel-soak-vg.XXXXXX")
-ns=
-cleanup() {
-    set +e
-    [ -z "$ns" ] || { kill -TERM "$ns" 2>/dev/null; wait "$ns"; }
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
 . "$top/bench/soak-lib.sh"
-soak_program "$work/soakrun" || { echo "$prog: unable to compile the service program" >&2; exit 111; }
+soak_prepare "$prog" soak-vg "valgrind python3 unshare ${CC:-cc}" "svscan supervise svscanctl svc svok svlog"
 
 cat > "$work/vg.py" <<'EOF'
 import os, re, resource, signal, subprocess, sys, time
 
 TOP, OUT, WORK, HELPER = sys.argv[1:5]
+sys.path.insert(0, WORK)
+from soakcommon import flags_of, make_service, private_tmpfs, reap, say
 SECS, NSV = int(sys.argv[5]), int(sys.argv[6])
 BIN = TOP + "/bin"
 now = time.monotonic
@@ -77,10 +60,6 @@ VG = ["valgrind", "--tool=memcheck", "--leak-check=full", "--errors-for-leak-kin
       "--error-exitcode=99", "--track-fds=yes", "--trace-children=no"]
 verdicts = []
 report = []
-
-
-def say(*a):
-    print(*a, flush=True)
 
 
 def note(ok, what):
@@ -95,24 +74,8 @@ signal.signal(signal.SIGTERM, lambda s, f: sys.exit(130))
 resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # q and a make the service dump core: no file
 
 tree = WORK + "/t"
-os.mkdir(tree, 0o755)
-if subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=0755,size=256m", "keel-soak-vg", tree]).returncode:
+if not private_tmpfs(tree, "256m"):
     sys.exit("bench/soak-valgrind.sh: unable to mount a tmpfs on " + tree)
-
-
-def reap():
-    """Reaps whatever comes to pid 1; returns {pid: status}."""
-    got = {}
-    while True:
-        try:
-            pid, st = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return got
-        if pid == 0:
-            return got
-        got[pid] = st
-
-
 exited = {}
 
 
@@ -131,22 +94,6 @@ def wait_for(what, cond, secs):
 
 def pause(secs):
     wait_for(None, lambda: False, secs)
-
-
-def make_service(d, name, flags):
-    os.mkdir(d, 0o755)
-    os.mkdir(d + "/data", 0o755)
-    os.symlink(HELPER, d + "/run")
-    if "f" in flags:
-        os.symlink(HELPER, d + "/finish")
-    if "n" in flags:
-        with open(d + "/notification-fd", "w") as fh:
-            fh.write("3\n")
-    if "l" in flags:
-        os.mkdir(d + "/log", 0o755)
-        with open(d + "/log/run", "w") as fh:
-            fh.write("#!/bin/sh\nexec %s/svlog -- t n3 s4096 ./main\n" % BIN)
-        os.chmod(d + "/log/run", 0o755)
 
 
 def starts(d):
@@ -202,7 +149,7 @@ def check_log(name, log, allowed):
 # 1. supervise
 say("== supervise under valgrind, %d s" % SECS)
 sv = tree + "/sv000-snfl"
-make_service(sv, "sv000-snfl", "snfl")
+make_service(sv, "snfl", HELPER, BIN)
 with open(sv + "/max-death-tally", "w") as fh:
     fh.write("10\n")
 log = OUT + "/valgrind-supervise.log"
@@ -282,14 +229,9 @@ os.mkdir(scan, 0o755)
 os.mkdir(away, 0o755)
 
 
-def flags_of(i):
-    return (("s" if i % 2 else "i") + ("n" if i % 3 == 0 else "")
-            + ("f" if i % 4 >= 2 else "") + ("l" if i % 5 == 0 else ""))
-
-
 names = ["sv%03d-%s" % (i, flags_of(i)) for i in range(NSV)]
 for n in names:
-    make_service(scan + "/" + n, n, flags_of(int(n[2:5])))
+    make_service(scan + "/" + n, flags_of(int(n[2:5])), HELPER, BIN)
 log = OUT + "/valgrind-svscan.log"
 errf = open(OUT + "/valgrind-svscan.stderr", "wb")
 # svscan runs supervise from KEEL_BINDIR: there, a wrapper runs the first two services' (and
@@ -375,7 +317,7 @@ note(wait_for("supervise %s gone" % b, lambda: not supervising(b) and not superv
      "%s (logged) moved out, svscanctl -an: both supervisors stopped" % b)
 # A new one, and the first one back (the same inode): -a starts both.
 new = "sv%03d-snf" % (NSV + 1)
-make_service(scan + "/" + new, new, "snf")
+make_service(scan + "/" + new, "snf", HELPER, BIN)
 os.rename(away + "/" + a, scan + "/" + a)
 run(BIN + "/svscanctl", "-a", scan)
 note(wait_for("new ones supervised", lambda: supervising(new) and supervising(a), 20),
@@ -390,7 +332,7 @@ note(wait_for("supervise %s gone" % c, lambda: not supervising(c) and not superv
 d = plain[1]
 old = sups_of(d)
 os.rename(scan + "/" + d, away + "/" + d)
-make_service(scan + "/" + d, d, "i")
+make_service(scan + "/" + d, "i", HELPER, BIN)
 run(BIN + "/svscanctl", "-an", scan)
 def replaced():
     now_sups = sups_of(d)
@@ -446,10 +388,4 @@ sys.exit(0 if ok else 1)
 EOF
 
 echo "$prog: logs in $out (valgrind-*.log, valgrind-report.txt)"
-unshare --pid --fork --mount-proc --kill-child \
-    python3 "$work/vg.py" "$top" "$out" "$work" "$work/soakrun" "$secs" "$services" &
-ns=$!
-rc=0
-wait "$ns" || rc=$?
-ns=
-exit $rc
+soak_in_namespace "$work/vg.py" "$secs" "$services"
