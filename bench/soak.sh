@@ -5,7 +5,7 @@
 # minute with the last one. Not part of `make check`: `make soak` runs it.
 #
 # The services (service i, named svNNN-FLAGS, its run and finish a symlink to one tiny static C
-# program compiled here, which reads its behaviour from the FLAGS of its name):
+# program, bench/soak-lib.sh, which reads its behaviour from the FLAGS of its name):
 #   every one   appends a byte to data/starts at each start (the start counter) and dies: exit
 #               0, 1 or 2, or one time in 8 SIGTERM, one in 8 SIGKILL (random);
 #   i / s       odd i (s) lives a random 0-400 ms first, even i (i) exits at once: the restart
@@ -70,34 +70,15 @@ isnum "$rescan" || { echo "$prog: SOAK_RESCAN must be a number of ms" >&2; exit 
 case $every in 1 | 2 | 3 | 4 | 5 | 6 | 10 | 12 | 15 | 20 | 30) ;;
 *) echo "$prog: SOAK_SAMPLE_SECS must divide 60 (1 to 30)" >&2; exit 100 ;;
 esac
-[ "$(id -u)" = 0 ] || { echo "$prog: must run as root (pid namespace, tmpfs)" >&2; exit 100; }
-for c in python3 unshare "${CC:-cc}"; do
-    command -v "$c" >/dev/null 2>&1 || { echo "$prog: needs $c" >&2; exit 100; }
-done
-for p in svscan supervise svscanctl svlog; do
-    [ -x "$top/bin/$p" ] || { echo "$prog: no bin/$p: run make first" >&2; exit 100; }
-done
-
-mkdir -p "$out"
-work=$(mktemp -d "${TMPDIR:-/tmp}/keel-soak.XXXXXX")
-ns=
-cleanup() {
-    set +e
-    # unshare --kill-child: its end kills the namespace's pid 1, and with it the whole tree.
-    [ -z "$ns" ] || { kill -TERM "$ns" 2>/dev/null; wait "$ns"; }
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# The service program (bench/soak-lib.sh).
 . "$top/bench/soak-lib.sh"
-soak_program "$work/soakrun" || { echo "$prog: unable to compile the service program" >&2; exit 111; }
+soak_prepare "$prog" soak "python3 unshare ${CC:-cc}" "svscan supervise svscanctl svlog"
 
 cat > "$work/soak.py" <<'EOF'
 import os, signal, subprocess, sys, time
 
 TOP, OUT, WORK, HELPER = sys.argv[1:5]
+sys.path.insert(0, WORK)
+from soakcommon import flags_of, make_service, private_tmpfs, read, reap, say
 MINUTES, NSV, RESCAN, EVERY = (int(x) for x in sys.argv[5:9])
 BIN = TOP + "/bin"
 T = MINUTES * 60
@@ -106,10 +87,6 @@ PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
 now = time.monotonic
 SHORT_MEAN = 0.2  # the mean life of an s service, in s
 STOP_SECS = 30
-
-
-def say(*a, **kw):
-    print(*a, flush=True, **kw)
 
 
 def die(msg, code=111):
@@ -125,37 +102,16 @@ signal.signal(signal.SIGINT, lambda s, f: stop_asked.append(s))
 
 # The scan directory on a tmpfs of this namespace only.
 tree = WORK + "/t"
-os.mkdir(tree, 0o755)
-if subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=0755,size=512m", "keel-soak", tree]).returncode:
+if not private_tmpfs(tree, "512m"):
     die("unable to mount a tmpfs on " + tree)
 scan = tree + "/scan"
 os.mkdir(scan, 0o755)
 
 
-def flags_of(i):
-    return (("s" if i % 2 else "i") + ("n" if i % 3 == 0 else "")
-            + ("f" if i % 4 >= 2 else "") + ("l" if i % 5 == 0 else ""))
-
-
 names = []
 for i in range(NSV):
-    name = "sv%03d-%s" % (i, flags_of(i))
-    names.append(name)
-    d = scan + "/" + name
-    os.mkdir(d, 0o755)
-    os.mkdir(d + "/data", 0o755)
-    os.symlink(HELPER, d + "/run")
-    f = flags_of(i)
-    if "f" in f:
-        os.symlink(HELPER, d + "/finish")
-    if "n" in f:
-        with open(d + "/notification-fd", "w") as fh:
-            fh.write("3\n")
-    if "l" in f:
-        os.mkdir(d + "/log", 0o755)
-        with open(d + "/log/run", "w") as fh:
-            fh.write("#!/bin/sh\nexec %s/svlog -- t n3 s4096 ./main\n" % BIN)
-        os.chmod(d + "/log/run", 0o755)
+    names.append("sv%03d-%s" % (i, flags_of(i)))
+    make_service(scan + "/" + names[-1], flags_of(i), HELPER, BIN)
 
 
 def expected_per_min(name):
@@ -170,14 +126,6 @@ def count(name, what):
 
 
 # /proc readers. Every one returns None when the process is gone.
-def read(path):
-    try:
-        with open(path, "rb") as fh:
-            return fh.read().decode("utf-8", "replace")
-    except OSError:
-        return None
-
-
 def stat_of(pid):
     s = read("/proc/%d/stat" % pid)
     if s is None:
@@ -222,20 +170,6 @@ def processes():
             if s:
                 ps[int(e)] = s
     return ps
-
-
-def reap(svscan):
-    """Reaps what comes to pid 1. Returns svscan's wait status if it was among them."""
-    got = None
-    while True:
-        try:
-            pid, status = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return got
-        if pid == 0:
-            return got
-        if pid == svscan:
-            got = status
 
 
 def sample(svscan, t):
@@ -290,7 +224,7 @@ while True:
         time.sleep(min(0.5, t - (now() - t0)))
     if stop_asked:
         break
-    dead = reap(svscan)
+    dead = reap().get(svscan)
     if dead is not None:
         break
     samples.append(sample(svscan, t))
@@ -311,7 +245,7 @@ if dead is None and not stop_asked:
     ts = now()
     subprocess.run([BIN + "/svscanctl", "-t", scan], stdin=subprocess.DEVNULL)
     while now() - ts < STOP_SECS:
-        st = reap(svscan)
+        st = reap().get(svscan)
         if st is not None:
             dead = st
         if dead is not None:
@@ -477,14 +411,5 @@ say(text, end="")
 sys.exit(0 if ok else 1)
 EOF
 
-echo "bench/soak.sh: results in $out (report.txt, samples.txt, tree.log)"
-# In the background, so that a signal to this shell is acted upon at once (the trap ends
-# unshare, whose --kill-child ends the namespace).
-unshare --pid --fork --mount-proc --kill-child \
-    python3 "$work/soak.py" "$top" "$out" "$work" "$work/soakrun" \
-    "$minutes" "$services" "$rescan" "$every" &
-ns=$!
-rc=0
-wait "$ns" || rc=$?
-ns=
-exit $rc
+echo "$prog: results in $out (report.txt, samples.txt, tree.log)"
+soak_in_namespace "$work/soak.py" "$minutes" "$services" "$rescan" "$every"
