@@ -4,6 +4,8 @@
 #   make CXX=clang++          the same with clang
 #   make STATIC=1             fully static binaries (no libc.so either)
 #   make SANITIZE=address,undefined check
+#   make soak                 the long run, not part of check (bench/soak.sh, bench/README)
+#   make soak-valgrind        supervise and svscan under valgrind (bench/soak-valgrind.sh)
 #   make install DESTDIR=... PREFIX=/usr PROGRAM_PREFIX=keel-
 #                             (SKELDIR: init-maker's default skeleton, from skel/)
 #
@@ -48,7 +50,7 @@ Q    := $(if $(V),,@)
 silent := $(findstring s,$(firstword -$(MAKEFLAGS)))
 say   = $(if $(V)$(silent),,@printf '  %-5s %s\n' '$(1)' '$(2)')
 
-.PHONY: all check check-vm check-tools check-docs demo demo-chain bench sizes install uninstall clean strip FORCE
+.PHONY: all check check-vm check-tools check-docs demo demo-chain bench soak soak-valgrind sizes install uninstall clean strip FORCE
 .DELETE_ON_ERROR:
 
 # "make -j clean all" must clean first, then build.
@@ -173,6 +175,13 @@ demo-chain: all
 
 bench: all
 	@sh bench/run.sh
+
+# The long run (SOAK_MINUTES, SOAK_SERVICES ...) and the valgrind run: as root, not in check.
+soak: all
+	sh bench/soak.sh
+
+soak-valgrind: all
+	sh bench/soak-valgrind.sh
 
 sizes: all
 	@sh bench/sizes.sh
