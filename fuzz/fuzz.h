@@ -82,14 +82,16 @@ private:
     char path_[32];
 };
 
-/// A private directory for the whole fuzzing process (made once, under TMPDIR or /tmp, and
-/// removed at exit when empty); targets put their files in it and remove them per input.
+/// A private directory for the whole fuzzing process (made once, under TMPDIR, else /dev/shm
+/// (a tmpfs: fsync costs nothing), else /tmp, and removed at exit when empty); targets put
+/// their files in it and remove them at exit.
 inline const char* scratch_dir() noexcept
 {
     static char dir[256] = {};
     if (!dir[0]) {
         const char* t = std::getenv("TMPDIR");
-        std::snprintf(dir, sizeof dir, "%s/keel-fuzz.XXXXXX", t && *t ? t : "/tmp");
+        if (!t || !*t) t = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+        std::snprintf(dir, sizeof dir, "%s/keel-fuzz.XXXXXX", t);
         if (!mkdtemp(dir)) std::abort();
         std::atexit([] { rmdir(dir); });
     }
