@@ -148,10 +148,14 @@ bool parse_when(std::string_view s, When& w) noexcept
     if (s == "now") return true;
     if (const auto colon = s.find(':'); colon != std::string_view::npos) {
         const std::string_view h = head(s, colon), m = sub(s, colon + 1);
-        if (h.size() > 2 || m.size() != 2 || !scan_number(h, w.hour)
-            || !scan_number(m, w.minute) || w.hour > 23 || w.minute > 59)
+        // Unsigned: "8:-2" and "-1:30" are not times.
+        unsigned hour, minute;
+        if (h.size() > 2 || m.size() != 2 || !scan_number(h, hour) || !scan_number(m, minute)
+            || hour > 23 || minute > 59)
             return false;
         w.kind = When::clock;
+        w.hour = static_cast<int>(hour);
+        w.minute = static_cast<int>(minute);
         return true;
     }
     if (s.starts_with('+')) s.remove_prefix(1);
