@@ -50,7 +50,8 @@ Q    := $(if $(V),,@)
 silent := $(findstring s,$(firstword -$(MAKEFLAGS)))
 say   = $(if $(V)$(silent),,@printf '  %-5s %s\n' '$(1)' '$(2)')
 
-.PHONY: all check check-vm check-tools check-docs demo demo-chain bench soak soak-valgrind sizes install uninstall clean strip FORCE
+.PHONY: all check check-vm check-tools check-docs demo demo-chain bench soak soak-valgrind sizes install uninstall clean strip FORCE \
+    fuzz fuzz-smoke fuzz-run
 .DELETE_ON_ERROR:
 
 # "make -j clean all" must clean first, then build.
@@ -141,6 +142,48 @@ build/test/%.so: tests/shim/%.cc
 .SECONDARY: $(TOOL_OBJS) $(TEST_BINS:=.o) build/test/uidgid-static.o
 DEPS += $(TEST_BINS:=.d) build/test/uidgid-static.d $(UNIT_BINS:=.d)
 -include $(DEPS)
+
+# --- Fuzzing (fuzz/README): libFuzzer targets, built with their own compiler and objects -----
+#   make fuzz                 build/fuzz/NAME for every fuzz/NAME.cc
+#   make fuzz-smoke           each target FUZZ_SECONDS (30) s over a copy of its corpus
+#   make fuzz-run FUZZ_SECONDS=600   a long campaign, logged to build/fuzz/report.txt
+FUZZ_CXX     ?= clang++
+FUZZ_SECONDS ?= 30
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CXXFLAGS := -std=c++20 -O1 -g -Wall -Wextra -Werror -fno-exceptions -fno-rtti \
+    -Ilib -Ibuild -Ifuzz -MMD -MP $(FUZZ_SAN)
+FUZZ_NAMES := $(sort $(patsubst fuzz/%.cc,%,$(wildcard fuzz/*.cc)))
+FUZZ_BINS  := $(FUZZ_NAMES:%=build/fuzz/%)
+FUZZ_LIB_OBJS := $(LIB_SRCS:lib/%.cc=build/fuzz/lib/%.o)
+-include $(FUZZ_LIB_OBJS:.o=.d) $(FUZZ_BINS:=.d)
+
+build/fuzz/flags: FORCE
+	@mkdir -p build/fuzz
+	@printf '%s\n' '$(FUZZ_CXX) $(FUZZ_CXXFLAGS)' > build/fuzz/flags.tmp
+	@if cmp -s build/fuzz/flags.tmp build/fuzz/flags; then rm -f build/fuzz/flags.tmp; \
+	 else mv build/fuzz/flags.tmp build/fuzz/flags; fi
+
+build/fuzz/lib/%.o: lib/%.cc build/fuzz/flags | build/keel/config.h
+	$(call say,FZCXX,$<)
+	@mkdir -p $(@D)
+	$(Q)$(FUZZ_CXX) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+build/fuzz/libkeel.a: $(FUZZ_LIB_OBJS)
+	$(call say,AR,$@)
+	$(Q)rm -f $@
+	$(Q)$(AR) rcs $@ $^
+
+build/fuzz/%: fuzz/%.cc build/fuzz/libkeel.a build/fuzz/flags | build/keel/config.h
+	$(call say,FZLD,$@)
+	$(Q)$(FUZZ_CXX) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer -o $@ $< build/fuzz/libkeel.a
+
+fuzz: $(FUZZ_BINS)
+
+fuzz-smoke: fuzz
+	@sh fuzz/run.sh smoke $(FUZZ_SECONDS) $(FUZZ_NAMES)
+
+fuzz-run: fuzz
+	@sh fuzz/run.sh run $(FUZZ_SECONDS) $(FUZZ_NAMES)
 
 # Every program has a test file and a man page, or the suite fails.
 check-tools:

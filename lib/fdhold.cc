@@ -21,6 +21,14 @@ bool valid_name(std::string_view name) noexcept
     return name.size() <= max_name && rc::valid_name(name);
 }
 
+HeaderCheck check_header(const char* hdr, std::uint32_t& len) noexcept
+{
+    len = get_be32(hdr + 5);
+    if (std::string_view(hdr, 4) != magic || (hdr[4] != op_read && hdr[4] != op_write)) return HeaderCheck::malformed;
+    if (len == 0 || len > max_name) return HeaderCheck::bad_name;
+    return HeaderCheck::ok;
+}
+
 void put_reply(char* out, char kind, std::uint32_t value) noexcept
 {
     std::memcpy(out, magic.data(), magic.size());

@@ -12,13 +12,13 @@
 #include <unistd.h>
 
 namespace keel::ftrig {
-namespace {
-
 bool is_listener_name(const char* name) noexcept
 {
     return std::strncmp(name, listener_prefix.data(), listener_prefix.size()) == 0 &&
            std::strlen(name) == listener_name_len;
 }
+
+namespace {
 
 // Calls fn(name) for each listener FIFO of the directory open as dirfd, from its start.
 template <class Fn>

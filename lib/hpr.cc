@@ -3,6 +3,7 @@
 
 #include "keel/err.h"
 #include "keel/fd.h"
+#include "keel/num.h"
 #include "keel/path.h"
 #include "keel/str.h"
 
@@ -139,6 +140,49 @@ void xsend(int fd, std::span<const char> msg) noexcept
 {
     if (!write_all(fd, msg.data(), msg.size()))
         die_sys(exit_sys, "unable to write to ", init::shutdownd_fifo);
+}
+
+bool parse_when(std::string_view s, When& w) noexcept
+{
+    w = When{};
+    if (s == "now") return true;
+    if (const auto colon = s.find(':'); colon != std::string_view::npos) {
+        const std::string_view h = head(s, colon), m = sub(s, colon + 1);
+        // Unsigned: "8:-2" and "-1:30" are not times.
+        unsigned hour, minute;
+        if (h.size() > 2 || m.size() != 2 || !scan_number(h, hour) || !scan_number(m, minute)
+            || hour > 23 || minute > 59)
+            return false;
+        w.kind = When::clock;
+        w.hour = static_cast<int>(hour);
+        w.minute = static_cast<int>(minute);
+        return true;
+    }
+    if (s.starts_with('+')) s.remove_prefix(1);
+    // (a delay of 2^62 s or more could overflow the deadline shutdownd computes)
+    if (!scan_number(s, w.count) || w.count >= (std::uint64_t{1} << 62) / 60) return false;
+    w.kind = When::minutes;
+    return true;
+}
+
+std::size_t allow_users(std::string_view rest, std::span<std::string_view> users,
+                        bool& more) noexcept
+{
+    more = false;
+    rest = head(rest, rest.find('\0'));
+    std::size_t n = 0;
+    while (!rest.empty()) {
+        const std::size_t eol = std::min(rest.find('\n'), rest.size());
+        const std::string_view line = head(rest, eol);
+        rest.remove_prefix(std::min(eol + 1, rest.size()));
+        if (line.empty() || line.front() == '#') continue;
+        if (n == users.size()) {
+            more = true;
+            break;
+        }
+        users[n++] = line;
+    }
+    return n;
 }
 
 } // namespace keel::hpr

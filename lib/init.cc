@@ -34,6 +34,40 @@ bool order_unpack(std::span<const char, order_len> in, Order& order) noexcept
     return true;
 }
 
+Message message_decode(std::span<const char> data) noexcept
+{
+    Message m;
+    switch (data[0]) {
+    case 'S':
+    case 'h':
+    case 'p':
+    case 'r':
+        if (data.size() < order_len) {
+            m.kind = MsgKind::incomplete;
+        } else if (!order_unpack(data.first<order_len>(), m.order)) {
+            m.kind = MsgKind::bad;
+        } else {
+            m.kind = MsgKind::order;
+            m.len = order_len;
+        }
+        return m;
+    case order_cancel:
+        m.kind = MsgKind::cancel;
+        break;
+    default:
+        m.kind = MsgKind::unknown;
+    }
+    m.len = 1;
+    return m;
+}
+
+std::int64_t delay_ms(const Tai64n& delay) noexcept
+{
+    constexpr std::uint64_t max_sec = INT64_MAX / 1000 - 1;
+    if (delay.sec > max_sec) return -1;
+    return static_cast<std::int64_t>(delay.sec * 1000 + (delay.nano + 999999) / 1000000);
+}
+
 Fd open_shutdownd(const char* fifo) noexcept
 {
     Fd fd = open_file(fifo, O_WRONLY | O_NONBLOCK);

@@ -32,6 +32,14 @@ bool valid_name(std::string_view name) noexcept
         && name.find('\0') == std::string_view::npos;
 }
 
+HeaderCheck check_header(const char* hdr, std::uint32_t& len) noexcept
+{
+    len = get_be32(hdr + 5);
+    if (std::string_view(hdr, 4) != magic || op_name(hdr[4]).empty()) return HeaderCheck::malformed;
+    if (len == 0 || len > max_name) return HeaderCheck::bad_name;
+    return HeaderCheck::ok;
+}
+
 void put_reply(char* out, char kind, std::uint32_t value) noexcept
 {
     std::memcpy(out, magic.data(), magic.size());

@@ -5,7 +5,9 @@
 #include "keel/lock.h"
 #include "keel/path.h"
 
+#include <array>
 #include <cerrno>
+#include <csignal>
 #include <sys/stat.h>
 
 namespace keel::sv {
@@ -117,6 +119,44 @@ ListenFailure listen_failure(ListenStep step) noexcept
     case ListenStep::open_write: return {"open", "control for writing"};
     }
     return {"listen on", "control"};
+}
+
+Control control_decode(char c) noexcept
+{
+    struct Entry {
+        char c;
+        Cmd cmd;
+        int sig;
+    };
+    static constexpr std::array<Entry, 25> table{{
+        {'a', Cmd::kill, SIGALRM}, {'b', Cmd::kill, SIGABRT}, {'q', Cmd::kill, SIGQUIT},
+        {'h', Cmd::kill, SIGHUP}, {'k', Cmd::kill, SIGKILL}, {'t', Cmd::kill, SIGTERM},
+        {'i', Cmd::kill, SIGINT}, {'1', Cmd::kill, SIGUSR1}, {'2', Cmd::kill, SIGUSR2},
+        {'y', Cmd::kill, SIGWINCH}, {'p', Cmd::pause, 0}, {'c', Cmd::cont, 0},
+        {'P', Cmd::pause_group, 0}, {'C', Cmd::cont_group, 0}, {'K', Cmd::kill_group, 0},
+        {'r', Cmd::restart, 0}, {'l', Cmd::reload, 0}, {'o', Cmd::once, 0}, {'d', Cmd::down, 0},
+        {'u', Cmd::up, 0}, {'D', Cmd::down_file, 0}, {'U', Cmd::up_file, 0}, {'x', Cmd::exit, 0},
+        {'O', Cmd::want_down, 0}, {'Q', Cmd::down_quiet, 0},
+    }};
+    for (const Entry& e : table)
+        if (e.c == c) return {e.cmd, e.sig};
+    return {};
+}
+
+ScanCmd scan_control_decode(char c) noexcept
+{
+    switch (c) {
+    case 'z': return ScanCmd::reap;
+    case 'a': return ScanCmd::scan;
+    case 'b': return ScanCmd::leave;
+    case 'h': return ScanCmd::scan_inactive;
+    case 't':
+    case 'i': return ScanCmd::stop_all;
+    case 'q': return ScanCmd::stop_all_term;
+    case 'n': return ScanCmd::inactive;
+    case 'N': return ScanCmd::inactive_term;
+    default: return ScanCmd::unknown;
+    }
 }
 
 } // namespace keel::sv

@@ -27,7 +27,7 @@ setup() {
 
 @test "init-shutdown: invalid TIME: 100, before anything else" {
     for t in 24:00 12:60 123:00 1:5 1:005 :30 12: 1x:00 12:3x abc + +x 5m +-5 '' ' 5' \
-        99999999999999999999 76861433640456465; do
+        99999999999999999999 76861433640456465 8:-2 -1:30 -0:05; do
         expect_fail 100 "init-shutdown: fatal: invalid time format" init-shutdown -r -- "$t"
     done
 }

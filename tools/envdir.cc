@@ -23,10 +23,8 @@ constexpr std::size_t default_clamp = 4095;
 
 struct Options {
     bool missing_ok = false; // -I
-    bool no_chomp = false;   // -n
-    bool whole_file = false; // -f
     bool unlimited = false;  // -L
-    char nul_is = '\n';      // -c
+    keel::EnvFileRules rules; // -n -f -c
 };
 
 // A growable byte buffer for one file's content; the tool execs soon, so it is never freed.
@@ -58,21 +56,6 @@ ssize_t read_value(int fd, Content& c, std::size_t limit)
     return static_cast<ssize_t>(len);
 }
 
-// Turns the raw content into the variable's value, in place, NUL-terminated.
-void make_value(char* s, std::size_t len, const Options& o)
-{
-    if (o.whole_file) {
-        if (!o.no_chomp && len && s[len - 1] == '\n') --len;
-    } else {
-        if (const void* nl = std::memchr(s, '\n', len)) len = static_cast<const char*>(nl) - s;
-        if (!o.no_chomp)
-            while (len && (s[len - 1] == ' ' || s[len - 1] == '\t')) --len;
-    }
-    for (std::size_t i = 0; i < len; ++i)
-        if (s[i] == 0) s[i] = o.nul_is;
-    s[len] = 0;
-}
-
 [[noreturn]] void die_envdir(const char* dir)
 {
     keel::die_sys(keel::exit_sys, "unable to envdir ", dir);
@@ -89,12 +72,12 @@ int main(int argc, char** argv)
         switch (c) {
         case 'I': o.missing_ok = true; break;
         case 'i': o.missing_ok = false; break;
-        case 'n': o.no_chomp = true; break;
-        case 'f': o.whole_file = true; break;
+        case 'n': o.rules.no_chomp = true; break;
+        case 'f': o.rules.whole_file = true; break;
         case 'L': o.unlimited = true; break;
         case 'c':
             if (!*opts.arg()) keel::die_usage(usage);
-            o.nul_is = *opts.arg();
+            o.rules.nul_is = *opts.arg();
             break;
         default: keel::die_usage(usage);
         }
@@ -126,7 +109,7 @@ int main(int argc, char** argv)
         if (n == 0) {
             ok = keel::env_unset(e->d_name);
         } else {
-            make_value(buf.data, static_cast<std::size_t>(n), o);
+            (void)keel::env_file_value(buf.data, static_cast<std::size_t>(n), o.rules);
             ok = keel::env_set(e->d_name, buf.data);
         }
         if (!ok) die_envdir(dir);

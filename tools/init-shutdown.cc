@@ -39,13 +39,6 @@ struct Request {
     const char* message = nullptr;
 };
 
-// TIME, checked before anything else is done; the delay is computed once confirmed.
-struct When {
-    enum { now, minutes, clock } kind = now;
-    std::uint64_t count = 0;
-    int hour = 0, minute = 0;
-};
-
 Request parse(int argc, char** argv) noexcept
 {
     Request req;
@@ -80,33 +73,19 @@ Request parse(int argc, char** argv) noexcept
     return req;
 }
 
-[[noreturn]] void bad_time() noexcept { keel::die(keel::exit_usage, "invalid time format"); }
-
-When parse_time(std::string_view s) noexcept
+// TIME, checked before anything else is done; the delay is computed once confirmed.
+keel::hpr::When parse_time(std::string_view s) noexcept
 {
-    When w;
-    if (s == "now") return w;
-    if (const auto colon = s.find(':'); colon != std::string_view::npos) {
-        const std::string_view h = keel::head(s, colon), m = keel::sub(s, colon + 1);
-        if (h.size() > 2 || m.size() != 2 || !keel::scan_number(h, w.hour)
-            || !keel::scan_number(m, w.minute) || w.hour > 23 || w.minute > 59)
-            bad_time();
-        w.kind = When::clock;
-        return w;
-    }
-    if (s.starts_with('+')) s.remove_prefix(1);
-    // (a delay of 2^62 s or more could overflow the deadline shutdownd computes)
-    if (!keel::scan_number(s, w.count) || w.count >= (std::uint64_t{1} << 62) / 60)
-        bad_time();
-    w.kind = When::minutes;
+    keel::hpr::When w;
+    if (!keel::hpr::parse_when(s, w)) keel::die(keel::exit_usage, "invalid time format");
     return w;
 }
 
 // The delay from now to w: hh:mm is the next such local time, tomorrow if already past.
-keel::Tai64n delay_of(const When& w) noexcept
+keel::Tai64n delay_of(const keel::hpr::When& w) noexcept
 {
-    if (w.kind == When::now) return {0, 0};
-    if (w.kind == When::minutes) return {w.count * 60, 0};
+    if (w.kind == keel::hpr::When::now) return {0, 0};
+    if (w.kind == keel::hpr::When::minutes) return {w.count * 60, 0};
     timespec now{};
     clock_gettime(CLOCK_REALTIME, &now);
     tm t{};
@@ -146,23 +125,13 @@ void check_access() noexcept
     char buf[allow_max_size];
     const ssize_t len = keel::read_full(fd.get(), buf, sizeof buf - 1);
     if (len < 0) keel::die_sys(keel::exit_sys, "unable to read ", allow_file);
-    // One user per line, the whole line; '#' first on a line makes a comment. A NUL ends all.
-    std::string_view rest(buf, static_cast<std::size_t>(len));
-    rest = keel::head(rest, rest.find('\0'));
     std::array<std::string_view, allow_max_users> users;
-    std::size_t n = 0;
-    while (!rest.empty()) {
-        const std::size_t eol = std::min(rest.find('\n'), rest.size());
-        const std::string_view line = keel::head(rest, eol);
-        rest.remove_prefix(std::min(eol + 1, rest.size()));
-        if (line.empty() || line.front() == '#') continue;
-        if (n == users.size()) {
-            keel::warn(allow_file, " lists more than ", keel::fmt_number(allow_max_users),
-                       " authorized users - ignoring the extra ones");
-            break;
-        }
-        users[n++] = line;
-    }
+    bool more;
+    const std::size_t n = keel::hpr::allow_users(
+        std::string_view(buf, static_cast<std::size_t>(len)), users, more);
+    if (more)
+        keel::warn(allow_file, " lists more than ", keel::fmt_number(allow_max_users),
+                   " authorized users - ignoring the extra ones");
     if (!keel::hpr::any_logged_in({users.data(), n}))
         keel::die(1, "no authorized users logged in");
 }
@@ -190,7 +159,7 @@ int main(int argc, char** argv)
 {
     keel::prog = "init-shutdown";
     const Request req = parse(argc, argv);
-    const When when = req.cancel ? When{} : parse_time(req.time);
+    const keel::hpr::When when = req.cancel ? keel::hpr::When{} : parse_time(req.time);
 
     signal(SIGPIPE, SIG_IGN);
     const keel::Fd fifo = keel::init::open_shutdownd();

@@ -13,6 +13,7 @@
 #include "keel/path.h"
 #include "keel/progpath.h"
 #include "keel/rcdb.h"
+#include "keel/rcsource.h"
 #include "keel/rmtree.h"
 #include "keel/shword.h"
 #include "keel/buf.h"
@@ -96,6 +97,9 @@ std::string_view keep(std::string_view s) noexcept
 }
 
 enum class Kind : unsigned char { undefined, oneshot, longrun, bundle };
+static_assert(static_cast<int>(Kind::oneshot) == static_cast<int>(keel::rc::SourceType::oneshot)
+              && static_cast<int>(Kind::longrun) == static_cast<int>(keel::rc::SourceType::longrun)
+              && static_cast<int>(Kind::bundle) == static_cast<int>(keel::rc::SourceType::bundle));
 
 constexpr std::string_view kind_name(Kind k) noexcept
 {
@@ -202,10 +206,12 @@ bool exists_at(int dfd, std::string_view dir, const char* file) noexcept
 // The id of a name listed in dir/file, checked like a directory name.
 uint32_t ref(std::string_view dir, const char* file, std::string_view name) noexcept
 {
-    if (!keel::rc::valid_name(name))
-        fail(1, dir, "/", file, ": invalid service name: ", name);
-    if (keel::rc::is_reserved(name))
+    switch (keel::rc::check_name(name)) {
+    case keel::rc::NameCheck::ok: break;
+    case keel::rc::NameCheck::invalid: fail(1, dir, "/", file, ": invalid service name: ", name);
+    case keel::rc::NameCheck::reserved:
         fail(1, dir, "/", file, ": reserved name prefix (s6rc- or s6-rc-): ", name);
+    }
     return names.id(name);
 }
 
@@ -220,14 +226,8 @@ void add_unique(Vec<uint32_t>& v, uint32_t id) noexcept
 void parse_lines(std::string_view dir, const char* file, std::string_view text,
                  Vec<uint32_t>& out) noexcept
 {
-    while (!text.empty()) {
-        const std::size_t nl = text.find('\n');
-        std::string_view line = keel::head(text, nl);
-        text = nl == std::string_view::npos ? std::string_view{} : keel::sub(text, nl + 1);
-        while (!line.empty() && (line[0] == ' ' || line[0] == '\t')) line = keel::sub(line, 1);
-        if (line.empty() || line[0] == '#') continue;
-        add_unique(out, ref(dir, file, line));
-    }
+    std::string_view name;
+    while (keel::rc::next_list_name(text, name)) add_unique(out, ref(dir, file, name));
 }
 
 // dname/ (one entry per name) or else the legacy file fname: the one used, or nullptr.
@@ -260,10 +260,12 @@ uint32_t read_timeout(int dfd, std::string_view dir, const char* file) noexcept
 {
     keel::Slurp s;
     if (!slurp_at(dfd, dir, file, s)) return 0;
-    std::string_view t = s.view();
-    while (!t.empty() && t.back() == '\n') t.remove_suffix(1);
     uint32_t v = 0;
-    if (!keel::scan_number(t, v)) fail(1, dir, "/", file, ": invalid timeout: ", keel::head(t, 64));
+    if (!keel::rc::source_timeout(s.view(), v)) {
+        std::string_view t = s.view();
+        while (!t.empty() && t.back() == '\n') t.remove_suffix(1);
+        fail(1, dir, "/", file, ": invalid timeout: ", keel::head(t, 64));
+    }
     return v;
 }
 
@@ -336,11 +338,13 @@ void read_service(std::string_view src, std::string_view name) noexcept
     svcs[id].dir = dir;
     keel::Slurp s;
     if (!slurp_at(dfd.get(), dir, "type", s)) fail(1, dir, "/type: missing");
-    std::string_view t = s.view();
-    if (!t.empty() && t.back() == '\n') t.remove_suffix(1);
-    const Kind kind = t == "oneshot" ? Kind::oneshot : t == "longrun" ? Kind::longrun
-                    : t == "bundle"  ? Kind::bundle  : Kind::undefined;
-    if (kind == Kind::undefined) fail(1, dir, "/type: unknown type: ", keel::head(t, 64));
+    // Kind and SourceType agree: undefined is unknown.
+    const auto kind = static_cast<Kind>(keel::rc::source_type(s.view()));
+    if (kind == Kind::undefined) {
+        std::string_view t = s.view();
+        if (!t.empty() && t.back() == '\n') t.remove_suffix(1);
+        fail(1, dir, "/type: unknown type: ", keel::head(t, 64));
+    }
     svcs[id].kind = kind;
     if (exists_at(dfd.get(), dir, "flag-essential")) svcs[id].flags |= keel::rc::flag_essential;
     if (exists_at(dfd.get(), dir, "flag-recommended")) svcs[id].flags |= keel::rc::flag_recommended;

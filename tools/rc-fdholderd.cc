@@ -122,11 +122,12 @@ void on_readable(Client& c) noexcept
     c.got += static_cast<std::size_t>(r);
     if (c.got < c.need) return;
     if (c.need == fh::header_len) {
-        const std::uint32_t len = keel::get_be32(c.req + 5);
-        if (std::string_view(c.req, 4) != fh::magic ||
-            (c.req[4] != fh::op_read && c.req[4] != fh::op_write))
-            return drop(c, "malformed request", EPROTO);
-        if (len == 0 || len > fh::max_name) return drop(c, "invalid pipe name", EINVAL);
+        std::uint32_t len;
+        switch (fh::check_header(c.req, len)) {
+        case fh::HeaderCheck::ok: break;
+        case fh::HeaderCheck::malformed: return drop(c, "malformed request", EPROTO);
+        case fh::HeaderCheck::bad_name: return drop(c, "invalid pipe name", EINVAL);
+        }
         c.need += len;
         return;
     }

@@ -194,10 +194,12 @@ void on_readable(Client& c) noexcept
     c.got += static_cast<std::size_t>(r);
     if (c.got < c.need) return;
     if (c.need == ro::header_len) {
-        const std::uint32_t len = keel::get_be32(c.req + 5);
-        if (std::string_view(c.req, 4) != ro::magic || c.op().empty())
-            return drop(c, "malformed request", EPROTO);
-        if (len == 0 || len > ro::max_name) return drop(c, "invalid oneshot name", EINVAL);
+        std::uint32_t len;
+        switch (ro::check_header(c.req, len)) {
+        case ro::HeaderCheck::ok: break;
+        case ro::HeaderCheck::malformed: return drop(c, "malformed request", EPROTO);
+        case ro::HeaderCheck::bad_name: return drop(c, "invalid oneshot name", EINVAL);
+        }
         c.need += len;
         return;
     }

@@ -17,6 +17,7 @@
 #include "keel/path.h"
 #include "keel/progpath.h"
 #include "keel/rcbuild.h"
+#include "keel/rcconv.h"
 #include "keel/rcdb.h"
 #include "keel/rcengine.h"
 #include "keel/rclive.h"
@@ -148,22 +149,14 @@ std::string_view new_name_of(const Update& u, uint32_t i)
 // into them).
 void parse_line(Update& u, std::string_view text, uint32_t line)
 {
-    const std::size_t base = u.words.size();
-    std::size_t n = 0;
-    if (keel::exec_lex(text, u.words, n) != keel::LexResult::ok) {
-        if (errno == ENOMEM) die_nomem();
-        conv_die(u, keel::exit_usage, line, {"syntax error"});
+    keel::rc::ConvLine c;
+    switch (keel::rc::conv_line(text, u.words, c)) {
+    case keel::rc::ConvResult::empty: return;
+    case keel::rc::ConvResult::ok: break;
+    case keel::rc::ConvResult::nomem: die_nomem();
+    case keel::rc::ConvResult::syntax: conv_die(u, keel::exit_usage, line, {"syntax error"});
     }
-    if (n == 0) return;
-    // The words of this line, NUL-separated, from base.
-    std::string_view rest = keel::sub(u.words.data(), base);
-    auto next = [&]() {
-        const std::size_t z = rest.find('\0');
-        const std::string_view w = keel::head(rest, z);
-        rest = keel::sub(rest, z + 1);
-        return w;
-    };
-    const std::string_view old = next();
+    const std::string_view old = c.old;
     const uint32_t i = odb(u).find(old);
     if (i == none_index) {
         if (odb(u).find_bundle(old) != none_index)
@@ -174,22 +167,16 @@ void parse_line(Update& u, std::string_view text, uint32_t line)
         conv_die(u, exit_duplicate, line, {"service ", old, " appears more than once"});
     u.oflags[i] |= o_conv;
     u.line[i] = line;
-    --n;
-    if (n && rest.starts_with(std::string_view("->\0", 3))) {
-        (void)next();
-        if (n < 2) conv_die(u, keel::exit_usage, line, {"-> without a new name"});
-        const std::size_t off = static_cast<std::size_t>(rest.data() - u.words.data().data());
-        const std::string_view nw = next();
+    if (c.problem == keel::rc::ConvProblem::no_new_name)
+        conv_die(u, keel::exit_usage, line, {"-> without a new name"});
+    if (c.problem == keel::rc::ConvProblem::unknown_keyword)
+        conv_die(u, keel::exit_usage, line, {"unknown keyword: ", c.bad});
+    if (c.renamed) {
         u.oflags[i] |= o_renamed;
-        u.rename_off[i] = static_cast<uint32_t>(off);
-        u.rename_len[i] = static_cast<uint32_t>(nw.size());
-        n -= 2;
+        u.rename_off[i] = static_cast<uint32_t>(c.new_off);
+        u.rename_len[i] = static_cast<uint32_t>(c.new_name.size());
     }
-    for (; n; --n) {
-        const std::string_view w = next();
-        if (w != "restart") conv_die(u, keel::exit_usage, line, {"unknown keyword: ", w});
-        u.oflags[i] |= o_restart;
-    }
+    if (c.restart) u.oflags[i] |= o_restart;
 }
 
 void read_convfile(Update& u)

@@ -84,10 +84,8 @@ bool have(keel::Reader& r, std::size_t n) noexcept
 // The relative delay of an order as a monotonic deadline.
 std::int64_t deadline_after(const keel::Tai64n& delay) noexcept
 {
-    constexpr std::uint64_t max_sec = INT64_MAX / 1000 - 1;
-    if (delay.sec > max_sec) return keel::no_deadline;
-    const auto ms = static_cast<std::int64_t>(delay.sec * 1000 + (delay.nano + 999999) / 1000000);
-    return keel::deadline_in(ms);
+    const std::int64_t ms = ki::delay_ms(delay);
+    return ms < 0 ? keel::no_deadline : keel::deadline_in(ms);
 }
 
 // Reads every message the FIFO holds now. An order must come whole, in one go, as s6's
@@ -95,32 +93,23 @@ std::int64_t deadline_after(const keel::Tai64n& delay) noexcept
 void read_orders(keel::Reader& r, Pending& p, Config& cfg) noexcept
 {
     while (have(r, 1)) {
-        const char c = r.data()[0];
-        switch (c) {
-        case 'S':
-        case 'h':
-        case 'p':
-        case 'r': {
-            ki::Order o;
-            if (!have(r, ki::order_len)
-                || !ki::order_unpack(std::span<const char, ki::order_len>(r.data().data(),
-                                                                          ki::order_len),
-                                     o))
-                keel::die(101, "bad shutdown protocol");
-            r.consume(ki::order_len);
-            p.what = o.what;
-            p.deadline = deadline_after(o.delay);
-            if (o.grace_ms && o.grace_ms <= ki::max_grace_ms) cfg.grace_ms = o.grace_ms;
+        ki::Message m = ki::message_decode(r.data());
+        if (m.kind == ki::MsgKind::incomplete && have(r, ki::order_len))
+            m = ki::message_decode(r.data());
+        switch (m.kind) {
+        case ki::MsgKind::order:
+            p.what = m.order.what;
+            p.deadline = deadline_after(m.order.delay);
+            if (m.order.grace_ms && m.order.grace_ms <= ki::max_grace_ms)
+                cfg.grace_ms = m.order.grace_ms;
             break;
-        }
-        case ki::order_cancel:
-            r.consume(1);
-            p = Pending{};
+        case ki::MsgKind::cancel: p = Pending{}; break;
+        case ki::MsgKind::unknown:
+            keel::warn("unknown command: ", std::string_view(r.data().data(), 1));
             break;
-        default:
-            r.consume(1);
-            keel::warn("unknown command: ", std::string_view(&c, 1));
+        default: keel::die(101, "bad shutdown protocol");
         }
+        r.consume(m.len);
     }
 }
 

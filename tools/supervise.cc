@@ -61,22 +61,17 @@ enum class Ev : std::uint8_t {
     count
 };
 
-struct ControlByte {
-    char c;
-    Ev ev;
-    int sig;
-};
-
-constexpr std::array<ControlByte, 25> control_bytes{{
-    {'a', Ev::kill, SIGALRM}, {'b', Ev::kill, SIGABRT}, {'q', Ev::kill, SIGQUIT},
-    {'h', Ev::kill, SIGHUP}, {'k', Ev::kill, SIGKILL}, {'t', Ev::kill, SIGTERM},
-    {'i', Ev::kill, SIGINT}, {'1', Ev::kill, SIGUSR1}, {'2', Ev::kill, SIGUSR2},
-    {'y', Ev::kill, SIGWINCH}, {'p', Ev::pause, 0}, {'c', Ev::cont, 0},
-    {'P', Ev::pause_group, 0}, {'C', Ev::cont_group, 0}, {'K', Ev::kill_group, 0},
-    {'r', Ev::restart, 0}, {'l', Ev::reload, 0}, {'o', Ev::once, 0}, {'d', Ev::down, 0},
-    {'u', Ev::up, 0}, {'D', Ev::down_file, 0}, {'U', Ev::up_file, 0}, {'x', Ev::exit, 0},
-    {'O', Ev::want_down, 0}, {'Q', Ev::down_quiet, 0},
-}};
+// The control commands, in keel::sv::Cmd's order from Ev::kill on.
+constexpr Ev control_event(keel::sv::Cmd c)
+{
+    return static_cast<Ev>(static_cast<unsigned>(Ev::kill) + static_cast<unsigned>(c)
+                           - static_cast<unsigned>(keel::sv::Cmd::kill));
+}
+static_assert(control_event(keel::sv::Cmd::pause) == Ev::pause);
+static_assert(control_event(keel::sv::Cmd::kill_group) == Ev::kill_group);
+static_assert(control_event(keel::sv::Cmd::restart) == Ev::restart);
+static_assert(control_event(keel::sv::Cmd::down_quiet) == Ev::down_quiet);
+static_assert(static_cast<unsigned>(Ev::down_quiet) + 1 == static_cast<unsigned>(Ev::count));
 
 constexpr std::array<int, 5> trapped{SIGCHLD, SIGTERM, SIGHUP, SIGQUIT, SIGINT};
 
@@ -633,12 +628,10 @@ void handle_control(Sv& sv, int fd)
         return;
     }
     for (ssize_t i = 0; i < n && sv.running; ++i) {
-        for (const ControlByte& b : control_bytes) {
-            if (b.c != buf[i]) continue;
-            sv.sig = b.sig;
-            dispatch(sv, b.ev);
-            break;
-        }
+        const keel::sv::Control c = keel::sv::control_decode(buf[i]);
+        if (c.cmd == keel::sv::Cmd::none) continue;
+        sv.sig = c.sig;
+        dispatch(sv, control_event(c.cmd));
     }
 }
 

@@ -295,26 +295,13 @@ bool run_lines(Log& g)
     if (g.script.stamps() && in.start < in.end) g.stamps.take();
     while (in.start < in.end) {
         char* s = in.buf + in.start;
-        const std::size_t avail = in.end - in.start;
-        const bool longer = lim && avail > lim;
-        const std::size_t window = longer ? lim + 1 : avail;
-        const std::size_t from = in.clean < window ? in.clean : window;
-        const auto* nl = static_cast<const char*>(std::memchr(s + from, '\n', window - from));
-        std::size_t len, used;
-        if (nl) {
-            len = static_cast<std::size_t>(nl - s);
-            used = len + 1;
-        } else if (longer) {
-            len = used = lim;
-        } else {
-            in.clean = avail; // a long line coming in parts is searched once (-l 0)
-            break;
-        }
-        if (!run_line(g, s, len)) {
+        keel::LogLineCut cut;
+        if (!keel::log_next_line(s, in.end - in.start, lim, in.clean, cut)) break;
+        if (!run_line(g, s, cut.len)) {
             ok = false;
             break;
         }
-        in.start += used;
+        in.start += cut.used;
         in.clean = 0;
         ++g.lines;
     }

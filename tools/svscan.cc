@@ -568,20 +568,20 @@ void handle_control() noexcept
         }
         if (n == 0) return;
         for (ssize_t j = 0; j < n; ++j) {
-            switch (buf[j]) {
-            case 'z': S.want_reap = true; break;
-            case 'a': S.want_scan = true; break;
-            case 'b': S.leaving = true; break;
-            case 'h':
+            using keel::sv::ScanCmd;
+            switch (keel::sv::scan_control_decode(buf[j])) {
+            case ScanCmd::reap: S.want_reap = true; break;
+            case ScanCmd::scan: S.want_scan = true; break;
+            case ScanCmd::leave: S.leaving = true; break;
+            case ScanCmd::scan_inactive:
                 S.want_scan = true;
                 want_kill(Kill::inactive);
                 break;
-            case 't':
-            case 'i': stop(Kill::all); break;
-            case 'q': stop(Kill::all_term); break;
-            case 'n': want_kill(Kill::inactive); break;
-            case 'N': want_kill(Kill::inactive_term); break;
-            default: {
+            case ScanCmd::stop_all: stop(Kill::all); break;
+            case ScanCmd::stop_all_term: stop(Kill::all_term); break;
+            case ScanCmd::inactive: want_kill(Kill::inactive); break;
+            case ScanCmd::inactive_term: want_kill(Kill::inactive_term); break;
+            case ScanCmd::unknown: {
                 const char c[1] = {buf[j]};
                 keel::warn("received unknown control command: ", std::string_view(c, 1));
             }

@@ -33,6 +33,12 @@ inline constexpr char reply_error = 'e';
 /// True if name can name a pipe: a valid service name (keel/rcdb.h) of at most max_name bytes.
 [[nodiscard]] bool valid_name(std::string_view name) noexcept;
 
+/// What a server makes of a request's header (header_len bytes at hdr): ok with len, the
+/// name's length, to read next; malformed (no magic, or an unknown op byte: EPROTO); or
+/// bad_name (a length of 0 or above max_name: EINVAL).
+enum class HeaderCheck { ok, malformed, bad_name };
+[[nodiscard]] HeaderCheck check_header(const char* hdr, std::uint32_t& len) noexcept;
+
 /// Writes a reply (reply_len bytes) of kind (reply_fd or reply_error) with value to out.
 void put_reply(char* out, char kind, std::uint32_t value) noexcept;
 

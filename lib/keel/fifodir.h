@@ -17,6 +17,10 @@ namespace keel::ftrig {
 inline constexpr std::string_view listener_prefix = "ftrig1:@";
 inline constexpr std::size_t listener_name_len = 39;
 
+/// Whether a fifodir entry's name is a listener's FIFO: listener_prefix, listener_name_len
+/// bytes in all (what notify and clean act on; anything else there is left alone).
+[[nodiscard]] bool is_listener_name(const char* name) noexcept;
+
 /// Modes of a fifodir: anyone may subscribe, or only members of its group.
 inline constexpr mode_t public_mode = 01733;
 inline constexpr mode_t restricted_mode = 03730;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <string_view>
 
@@ -39,5 +40,23 @@ void xconfirm_hostname() noexcept;
 /// opened it, in one write. Dies 111 "unable to write to FIFO: ..." on failure. The caller
 /// ignores SIGPIPE, so that a reader gone since the probe shows as EPIPE.
 void xsend(int fd, std::span<const char> msg) noexcept;
+
+/// init-shutdown's TIME operand: "now", minutes from now ("+5" or "5"), or a local time of day
+/// ("hh:mm", the next one to come).
+struct When {
+    enum Kind : std::uint8_t { now, minutes, clock } kind = now;
+    std::uint64_t count = 0; ///< minutes: below 2^62 / 60, so that the delay in seconds fits
+    int hour = 0, minute = 0; ///< clock: 0..23, 0..59
+};
+
+/// Parses TIME into w. False if it is none of the forms above (w is then unspecified).
+[[nodiscard]] bool parse_when(std::string_view s, When& w) noexcept;
+
+/// The users /etc/shutdown.allow lists, for -a: one per line, the whole line; empty lines and
+/// lines starting with '#' are skipped; a NUL byte ends the content. Stores at most
+/// users.size() names (views into content) and returns how many; more is set if the file
+/// lists more than that.
+[[nodiscard]] std::size_t allow_users(std::string_view content,
+                                      std::span<std::string_view> users, bool& more) noexcept;
 
 } // namespace keel::hpr

@@ -57,6 +57,28 @@ void order_pack(const Order& order, std::span<char, order_len> out) noexcept;
 /// out of range.
 [[nodiscard]] bool order_unpack(std::span<const char, order_len> in, Order& order) noexcept;
 
+/// One message at the start of what shutdownd has read from its FIFO.
+enum class MsgKind : std::uint8_t {
+    order,      ///< a whole order (len 17), decoded into Message::order
+    cancel,     ///< 'c' (len 1)
+    unknown,    ///< any other byte (len 1): skipped with a warning
+    incomplete, ///< the first bytes of an order, not all 17 of them yet
+    bad,        ///< 17 bytes that start like an order but do not decode (order_unpack)
+};
+
+struct Message {
+    MsgKind kind = MsgKind::unknown;
+    std::size_t len = 0; ///< bytes to consume (0 for incomplete and bad)
+    Order order{};
+};
+
+/// Decodes the message at the start of data, which must not be empty.
+[[nodiscard]] Message message_decode(std::span<const char> data) noexcept;
+
+/// An order's relative delay in milliseconds (rounded up), or -1 if it is too long to count
+/// in milliseconds: never.
+[[nodiscard]] std::int64_t delay_ms(const Tai64n& delay) noexcept;
+
 /// Opens shutdownd's FIFO for writing without blocking, then switches the descriptor back to
 /// blocking. Invalid Fd with errno on failure: ENXIO means nobody listens (no shutdownd), the
 /// probe the clients make before anything else.

@@ -208,6 +208,35 @@ inline char* log_compose(char* out, const LogAction& a, LineStamps& st,
     return out;
 }
 
+/// One line of svlog's input: its length without the newline, and the bytes it uses up.
+struct LogLineCut {
+    std::size_t len, used;
+};
+
+/// Finds the next line in the input not run yet, [s, s + avail): up to its newline, or its
+/// first lim bytes if it is longer than lim (lim 0: no limit; the cut part is a line and the
+/// rest starts the next one). The first clean bytes are known to hold no newline (searched
+/// already). True with cut set; false if the line is not complete yet: clean is then set to
+/// avail, so that a long line coming in parts is searched only once.
+[[nodiscard]] inline bool log_next_line(const char* s, std::size_t avail, std::size_t lim,
+                                        std::size_t& clean, LogLineCut& cut) noexcept
+{
+    const bool longer = lim && avail > lim;
+    const std::size_t window = longer ? lim + 1 : avail;
+    const std::size_t from = clean < window ? clean : window;
+    const auto* nl = static_cast<const char*>(std::memchr(s + from, '\n', window - from));
+    if (nl) {
+        cut.len = static_cast<std::size_t>(nl - s);
+        cut.used = cut.len + 1;
+    } else if (longer) {
+        cut.len = cut.used = lim;
+    } else {
+        clean = avail;
+        return false;
+    }
+    return true;
+}
+
 /// The content of a status file (=FILE) with size limit `size` (^): the composed line of n
 /// bytes at buf (ending in "\n") cut to `size` bytes if longer, padded with newlines to
 /// exactly `size` bytes if shorter (buf must have room for them); size 0: unchanged.

@@ -2,6 +2,7 @@
 // s6-compatible: these work the same against keel's supervise and s6-supervise.
 #pragma once
 
+#include <cstdint>
 #include <string_view>
 #include <sys/types.h>
 
@@ -64,5 +65,41 @@ struct ListenFailure {
     std::string_view verb, file;
 };
 [[nodiscard]] ListenFailure listen_failure(ListenStep step) noexcept;
+
+// --- The bytes written to the control FIFOs ---------------------------------------------
+
+/// What a byte written to supervise/control asks for (s6-supervise's commands).
+enum class Cmd : std::uint8_t {
+    none, ///< not a command: supervise ignores the byte
+    kill, ///< a b q h k t i 1 2 y: send the signal in Control::sig
+    pause, cont,                         ///< p c
+    pause_group, cont_group, kill_group, ///< P C K
+    restart, reload,                     ///< r l
+    once, down, up, down_file, up_file, exit, want_down, down_quiet, ///< o d u D U x O Q
+};
+
+struct Control {
+    Cmd cmd = Cmd::none;
+    int sig = 0; ///< for Cmd::kill; 0 otherwise
+};
+
+/// Decodes one byte of supervise/control.
+[[nodiscard]] Control control_decode(char c) noexcept;
+
+/// What a byte written to .s6-svscan/control asks for (s6-svscan's commands).
+enum class ScanCmd : std::uint8_t {
+    unknown,       ///< svscan warns about it
+    reap,          ///< z
+    scan,          ///< a
+    leave,         ///< b: exit without killing the supervisors (when stopping)
+    scan_inactive, ///< h: scan, and kill the supervisors of services gone (loggers: SIGHUP)
+    stop_all,      ///< t i: stop everything (loggers: SIGHUP)
+    stop_all_term, ///< q: stop everything, loggers with SIGTERM
+    inactive,      ///< n: kill the supervisors of services gone (loggers: SIGHUP)
+    inactive_term, ///< N: the same, loggers with SIGTERM too
+};
+
+/// Decodes one byte of .s6-svscan/control.
+[[nodiscard]] ScanCmd scan_control_decode(char c) noexcept;
 
 } // namespace keel::sv
