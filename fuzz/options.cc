@@ -65,9 +65,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     static constexpr keel::LongOpt longs[] = {{"ctty", 'c', true}, {"verbose", 'v', false},
                                               {"timeout", 't', true}};
     keel::OptParser opts(static_cast<int>(argc), argv.data(), "ab:c:t:vnq", longs);
-    int guard = 0;
+    // next() must make progress: at most one option per byte of the arguments (a cluster
+    // such as "-abab..." yields one per letter), plus one per argument.
+    const std::size_t most = size + argc + 1;
+    std::size_t calls = 0;
     while (int c = opts.next()) {
-        if (++guard > 1000) std::abort(); // next() must make progress
+        if (++calls > most) std::abort();
         if (c == 'b' || c == 'c' || c == 't') {
             if (!opts.arg()) std::abort();
             values(opts.arg());
