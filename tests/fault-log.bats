@@ -63,7 +63,8 @@ logged() { grep -q "^line $(printf %06d "$2")\$" "$1/log/main/current" 2>/dev/nu
     for i in 1 2 3; do
         old=$(up_pid "$T/scan/p/log")
         svc -t "$T/scan/p/log"
-        kill -CONT "$old"
+        # Only the first one is stopped; a running one may be gone already when CONT comes.
+        kill -CONT "$old" 2>/dev/null || gone "$old"
         newer() { local p; p=$(up_pid "$T/scan/p/log") && [ "$p" != "$old" ]; }
         wait_for 5 newer
     done
