@@ -5,7 +5,7 @@
 set -u
 mkdir -p build
 tap=build/check.tap
-{ bats "$@"; echo $? > build/check.status; } | tee "$tap"
+{ bats --timing "$@"; echo $? > build/check.status; } | tee "$tap"
 status=$(cat build/check.status)
 # A test must never overwrite the build's programs (e.g. writing a stand-in through a symlink
 # into bin/): every program must still be the binary make built.
