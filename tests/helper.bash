@@ -39,15 +39,15 @@ keel_teardown() {
 # kill_under DIR: SIGKILL every process whose working directory is DIR or below it: the
 # scanners, supervisors and services a test started there, even the ones it never saw.
 kill_under() {
-    local dir=$1 p cwd round
+    local dir=$1 round pids
     [ -n "$dir" ] || return 0
+    # One find over /proc per round (procs_under), not a readlink per process: this runs after
+    # every test, and a fork per process cost about a second each time.
     for round in 1 2 3; do
-        local found=
-        for p in /proc/[0-9]*; do
-            cwd=$(readlink "$p/cwd" 2>/dev/null) || continue
-            case $cwd in "$dir" | "$dir"/*) kill -9 "${p#/proc/}" 2>/dev/null && found=1 ;; esac
-        done
-        [ -n "$found" ] || break
+        pids=$(procs_under "$dir")
+        [ -n "$pids" ] || break
+        # shellcheck disable=SC2086
+        kill -9 $pids 2>/dev/null
     done
     return 0
 }
