@@ -13,27 +13,9 @@
 
 namespace keel::fdhold {
 
-// How often fetch() retries a connection refused for a full backlog.
-constexpr std::int64_t connect_retry_ms = 20;
-
 bool valid_name(std::string_view name) noexcept
 {
     return name.size() <= max_name && rc::valid_name(name);
-}
-
-HeaderCheck check_header(const char* hdr, std::uint32_t& len) noexcept
-{
-    len = get_be32(hdr + 5);
-    if (std::string_view(hdr, 4) != magic || (hdr[4] != op_read && hdr[4] != op_write)) return HeaderCheck::malformed;
-    if (len == 0 || len > max_name) return HeaderCheck::bad_name;
-    return HeaderCheck::ok;
-}
-
-void put_reply(char* out, char kind, std::uint32_t value) noexcept
-{
-    std::memcpy(out, magic.data(), magic.size());
-    out[4] = kind;
-    put_be32(out + 5, value);
 }
 
 Fd fetch(const char* socket, char op, std::string_view name, std::int64_t deadline_ms) noexcept
@@ -44,24 +26,13 @@ Fd fetch(const char* socket, char op, std::string_view name, std::int64_t deadli
     }
     // Non-blocking, so that a full backlog (EAGAIN) is retried until the deadline, not waited
     // on without one.
-    Fd sock;
-    for (;;) {
-        sock = unix_connect(socket, true);
-        if (sock || errno != EAGAIN) break;
-        const std::int64_t retry = deadline_in(connect_retry_ms);
-        if (retry >= deadline_ms) {
-            errno = ETIMEDOUT;
-            return Fd();
-        }
-        (void)poll_until({}, retry);
-    }
+    Fd sock = frame::retry_busy(deadline_ms, [](void* path) noexcept {
+        return unix_connect(static_cast<const char*>(path), true);
+    }, const_cast<char*>(socket));
     if (!sock) return Fd();
     std::array<char, header_len + max_name> req;
-    std::memcpy(req.data(), magic.data(), magic.size());
-    req[4] = op;
-    put_be32(req.data() + 5, static_cast<std::uint32_t>(name.size()));
-    std::memcpy(req.data() + header_len, name.data(), name.size());
-    if (!send_all(sock.get(), req.data(), header_len + name.size())) return Fd();
+    const std::size_t n = frame::put_request(req.data(), magic, op, name);
+    if (!send_all(sock.get(), req.data(), n)) return Fd();
     char reply[reply_len];
     std::size_t got = 0;
     Fd fd;
@@ -91,13 +62,14 @@ Fd fetch(const char* socket, char op, std::string_view name, std::int64_t deadli
         }
         if (nfds == 1) fd = std::move(more[0]);
     }
-    if (std::string_view(reply, magic.size()) != magic) {
+    char kind = 0;
+    std::uint32_t value = 0;
+    if (!frame::get(reply, magic, kind, value)) {
         errno = EPROTO;
         return Fd();
     }
-    const std::uint32_t value = get_be32(reply + 5);
-    if (reply[4] == reply_fd && fd && value == 0) return fd;
-    if (reply[4] == reply_error && !fd && value != 0) {
+    if (kind == reply_fd && fd && value == 0) return fd;
+    if (kind == reply_error && !fd && value != 0) {
         errno = static_cast<int>(value);
         return Fd();
     }

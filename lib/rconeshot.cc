@@ -12,9 +12,6 @@
 
 namespace keel::rconeshot {
 
-// A full backlog makes a non-blocking connect fail with EAGAIN: run_oneshot retries this often.
-constexpr std::int64_t connect_retry_ms = 20;
-
 std::string_view op_name(char op) noexcept
 {
     switch (op) {
@@ -32,21 +29,6 @@ bool valid_name(std::string_view name) noexcept
         && name.find('\0') == std::string_view::npos;
 }
 
-HeaderCheck check_header(const char* hdr, std::uint32_t& len) noexcept
-{
-    len = get_be32(hdr + 5);
-    if (std::string_view(hdr, 4) != magic || op_name(hdr[4]).empty()) return HeaderCheck::malformed;
-    if (len == 0 || len > max_name) return HeaderCheck::bad_name;
-    return HeaderCheck::ok;
-}
-
-void put_reply(char* out, char kind, std::uint32_t value) noexcept
-{
-    std::memcpy(out, magic.data(), magic.size());
-    out[4] = kind;
-    put_be32(out + 5, value);
-}
-
 Fd start(const char* socket, Op op, std::string_view name) noexcept
 {
     if (!valid_name(name)) {
@@ -56,12 +38,9 @@ Fd start(const char* socket, Op op, std::string_view name) noexcept
     Fd sock = unix_connect(socket, true);
     if (!sock) return Fd();
     std::array<char, header_len + max_name> req;
-    std::memcpy(req.data(), magic.data(), magic.size());
-    req[4] = static_cast<char>(op);
-    put_be32(req.data() + 5, static_cast<std::uint32_t>(name.size()));
-    std::memcpy(req.data() + header_len, name.data(), name.size());
+    const std::size_t n = frame::put_request(req.data(), magic, static_cast<char>(op), name);
     // A fresh connection's buffer holds the whole request: EAGAIN here is not worth a retry.
-    if (!send_all(sock.get(), req.data(), header_len + name.size(), MSG_DONTWAIT)) return Fd();
+    if (!send_all(sock.get(), req.data(), n, MSG_DONTWAIT)) return Fd();
     return sock;
 }
 
@@ -76,14 +55,15 @@ Finish finish(int sock, Reply& reply) noexcept
         }
         reply.got += static_cast<std::size_t>(r);
     }
-    const int value = static_cast<int>(get_be32(reply.buf + 5));
-    if (std::string_view(reply.buf, magic.size()) == magic) {
-        if (reply.buf[4] == reply_exited) {
-            reply.wstatus = value;
+    char kind = 0;
+    std::uint32_t value = 0;
+    if (frame::get(reply.buf, magic, kind, value)) {
+        if (kind == reply_exited) {
+            reply.wstatus = static_cast<int>(value);
             return Finish::exited;
         }
-        if (reply.buf[4] == reply_error) {
-            reply.error = value;
+        if (kind == reply_error) {
+            reply.error = static_cast<int>(value);
             return Finish::refused;
         }
     }
@@ -94,17 +74,15 @@ Finish finish(int sock, Reply& reply) noexcept
 bool run_oneshot(const char* socket, Op op, std::string_view name, std::int64_t deadline_ms,
                  int& wstatus) noexcept
 {
-    Fd sock;
-    for (;;) {
-        sock = start(socket, op, name);
-        if (sock || errno != EAGAIN) break;
-        const std::int64_t retry = deadline_in(connect_retry_ms);
-        if (retry >= deadline_ms) {
-            errno = ETIMEDOUT;
-            return false;
-        }
-        (void)poll_until({}, retry);
-    }
+    struct Call {
+        const char* socket;
+        Op op;
+        std::string_view name;
+    } call{socket, op, name};
+    const Fd sock = frame::retry_busy(deadline_ms, [](void* arg) noexcept {
+        const Call& c = *static_cast<const Call*>(arg);
+        return start(c.socket, c.op, c.name);
+    }, &call);
     if (!sock) return false;
     Reply reply;
     for (;;) {

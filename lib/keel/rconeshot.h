@@ -10,6 +10,7 @@
 #pragma once
 
 #include "keel/fd.h"
+#include "keel/frame.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -19,9 +20,9 @@ namespace keel::rconeshot {
 
 /// The first bytes of every request and reply.
 inline constexpr std::string_view magic = "krc1";
-/// Request header: magic, op, name length. Reply: magic, kind, value.
-inline constexpr std::size_t header_len = 9;
-inline constexpr std::size_t reply_len = 9;
+/// Request header: magic, op, name length. Reply: magic, kind, value (keel/frame.h).
+inline constexpr std::size_t header_len = frame::len;
+inline constexpr std::size_t reply_len = frame::len;
 /// The longest name a server accepts.
 inline constexpr std::size_t max_name = 4095;
 /// Reply kinds.
@@ -41,11 +42,19 @@ enum class Op : char { up = 'u', down = 'd', reload = 'r' };
 /// What a server makes of a request's header (header_len bytes at hdr): ok with len, the
 /// name's length, to read next; malformed (no magic, or an unknown op byte: EPROTO); or
 /// bad_name (a length of 0 or above max_name: EINVAL).
-enum class HeaderCheck { ok, malformed, bad_name };
-[[nodiscard]] HeaderCheck check_header(const char* hdr, std::uint32_t& len) noexcept;
+using HeaderCheck = frame::Check;
+[[nodiscard]] inline HeaderCheck check_header(const char* hdr, std::uint32_t& len) noexcept
+{
+    constexpr char ops[] = {static_cast<char>(Op::up), static_cast<char>(Op::down),
+                            static_cast<char>(Op::reload)};
+    return frame::check_request(hdr, magic, {ops, sizeof ops}, max_name, len);
+}
 
 /// Writes a reply (reply_len bytes) of kind (reply_exited or reply_error) with value to out.
-void put_reply(char* out, char kind, std::uint32_t value) noexcept;
+inline void put_reply(char* out, char kind, std::uint32_t value) noexcept
+{
+    frame::put(out, magic, kind, value);
+}
 
 // --- Client ---------------------------------------------------------------------------------
 
