@@ -52,6 +52,11 @@ kill_under() {
     return 0
 }
 
+# order_delivered STATUS: a command that ordered a shutdown from inside a namespace ended by
+# itself (0), or was killed by the stage 3 it ordered (SIGTERM: 143, SIGKILL: 137), which may
+# come before its shell exits. Whether the order was obeyed is for the caller to check.
+order_delivered() { [ "$1" = 0 ] || [ "$1" = 143 ] || [ "$1" = 137 ]; }
+
 setup() { keel_setup; }
 teardown() { keel_teardown; }
 

@@ -77,14 +77,13 @@ pids_of() {
                 svstat -o pid /run/service/$s; done' | tr '\n' ' '
 }
 
-# order 'SH COMMANDS': like inside, for a command that orders the shutdown. Its shell lives in
-# the namespace that stage 3 empties (SIGTERM, then SIGKILL, to every process), so it may be
-# killed before it exits: 143 and 137 count as delivered. Whether the order was obeyed is for
-# the caller to check (wait_end and the namespace's exit status).
+# order 'SH COMMANDS': like inside, for a command that orders the shutdown, whose shell stage 3
+# may kill before it exits (order_delivered). The callers check that the order was obeyed
+# (wait_end and the namespace's exit status).
 order() {
     local rc=0
     inside "$1" || rc=$?
-    [ "$rc" = 0 ] || [ "$rc" = 143 ] || [ "$rc" = 137 ] || { echo "order: $1: exit $rc" >&2; return 1; }
+    order_delivered "$rc" || { echo "order: $1: exit $rc" >&2; return 1; }
 }
 
 ended() { [ -s "$T/init.status" ]; }

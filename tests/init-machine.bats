@@ -199,7 +199,9 @@ expected_end() {
 shut_down() {
     local cmd=$1 status=$2
     shift 2
-    inside "echo 'test: $cmd' > /dev/console; $cmd"
+    local rc=0
+    inside "echo 'test: $cmd' > /dev/console; $cmd" || rc=$?
+    order_delivered "$rc" || { echo "$cmd: exit $rc" >&2; return 1; }
     wait_end 30
     [ "$end_status" = "$status" ] || { echo "status $end_status" >&2; cat "$T/console" >&2; return 1; }
     diff -u <(expected_end "$cmd" "$@") <(console_from "$cmd")
