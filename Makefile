@@ -242,7 +242,8 @@ install: all
 	  echo "installed $(PROGRAM_PREFIX)$$name"; \
 	done < package/modes; \
 	$(INSTALL) -d '$(DESTDIR)$(MANDIR)/man7'; \
-	$(INSTALL) -m 0644 doc/keel.7 '$(DESTDIR)$(MANDIR)/man7/$(PROGRAM_PREFIX)keel.7'; \
+	for f in doc/keel*.7; do \
+	  $(INSTALL) -m 0644 "$$f" '$(DESTDIR)$(MANDIR)/man7/$(PROGRAM_PREFIX)'"$${f#doc/}"; done; \
 	$(INSTALL) -d '$(DESTDIR)$(SKELDIR)'; \
 	for f in skel/*; do [ -f "$$f" ] || continue; \
 	  $(INSTALL) -m 0755 "$$f" '$(DESTDIR)$(SKELDIR)'/; done
@@ -253,9 +254,12 @@ uninstall:
 	  rm -f '$(DESTDIR)$(BINDIR)/$(PROGRAM_PREFIX)'$$name \
 	        '$(DESTDIR)$(MANDIR)/man'$$section'/$(PROGRAM_PREFIX)'$$name.$$section; \
 	done < package/modes; \
-	rm -f '$(DESTDIR)$(MANDIR)/man7/$(PROGRAM_PREFIX)keel.7'; \
+	for f in doc/keel*.7; do rm -f '$(DESTDIR)$(MANDIR)/man7/$(PROGRAM_PREFIX)'"$${f#doc/}"; done; \
 	for f in skel/*; do rm -f '$(DESTDIR)$(SKELDIR)'/"$${f#skel/}"; done; \
 	rmdir '$(DESTDIR)$(SKELDIR)' 2>/dev/null || true
 
 clean:
 	rm -rf build bin lib/libkeel.a
+
+# Packaging, docs and cross-build recipes each keep their targets in a file of their own.
+include $(wildcard mk/*.mk)
