@@ -776,15 +776,25 @@ EOF
     done
     ns_start "$T/s"
     wait_for 10 all_up "$T/s" "${names[@]}"
+    # The pids of all 30 services with one svtree (30 svstat runs per poll made each round
+    # cost seconds on a loaded machine); fails unless every one is up.
+    # shellcheck disable=SC2317
+    tree_pids() {
+        local out
+        out=$(svtree -j "$T/s" | jq -r 'if .up == true then .pid else "down" end') || return 1
+        [ "$(wc -w <<< "$out")" = "${#names[@]}" ] && [[ $out != *down* ]] && echo $out
+    }
+    [ "$(tree_pids | tr ' ' '\n' | sort)" = "$(pids_of "$T/s" "${names[@]}" | tr ' ' '\n' | sed '/^$/d' | sort)" ] ||
+        { echo "svtree and svstat disagree"; false; }
     local round before after p
     for round in $(seq 1 "$(rounds 100)"); do
-        before=$(pids_of "$T/s" "${names[@]}")
+        before=$(tree_pids)
         ns_run "$T/s" 'kill -9 -1'
         # Every service back up with a new pid.
         # shellcheck disable=SC2317
         back() {
             local now
-            now=$(pids_of "$T/s" "${names[@]}") || return 1
+            now=$(tree_pids) || return 1
             for p in $now; do case " $before " in *" $p "*) return 1 ;; esac; done
             after=$now
         }
