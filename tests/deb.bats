@@ -80,7 +80,7 @@ programs() { awk '!/^#/ && NF == 3 { print $1, $3 }' "$KEEL_ROOT/package/modes";
         ! readelf -SW "$f" | grep -qE ' \.(symtab|comment|debug_info) ' || { echo "$f not stripped"; false; }
         gzip -t "$T/x/usr/share/man/man8/$PFX$name.8.gz"
     done < <(programs)
-    [ "$(ls "$T/x/usr/bin" | wc -l)" = "$(programs | wc -l)" ]
+    [ "$(find "$T/x/usr/bin" -type f | wc -l)" = "$(programs | wc -l)" ]
     # No man page left uncompressed; gzip -n: no name, no date in the header.
     [ -z "$(find "$T/x/usr/share/man" -type f ! -name '*.gz')" ]
     [ "$(od -An -tu4 -j4 -N4 "$T/x/usr/share/man/man8/${PFX}svc.8.gz" | tr -d ' ')" = 0 ]
@@ -126,6 +126,7 @@ programs() { awk '!/^#/ && NF == 3 { print $1, $3 }' "$KEEL_ROOT/package/modes";
     [ "$status" -eq 0 ]
     run ! grep -v -e 'dependency problems, but configuring anyway' -e ' keel depends on libc6 ' \
         -e ' Package libc6 is not installed' <<<"$stderr"
+    # shellcheck disable=SC2016
     [ "$(dpkg-query --root="$R" -W -f '${Status}' keel)" = "install ok installed" ]
     local name mode
     while read -r name mode; do
@@ -187,6 +188,7 @@ root_files() {
     run --separate-stderr in_root dpkg -i /tmp/keel.deb
     [ "$status" -eq 0 ] || { echo "$output $stderr"; false; }
     [ -z "$stderr" ]
+    # shellcheck disable=SC2016
     [ "$(in_root dpkg-query -W -f '${Status}' keel)" = "install ok installed" ]
     in_root dpkg --verify keel
     in_root dpkg --audit

@@ -14,7 +14,9 @@ die() { echo "package/deb/build.sh: fatal: $*" >&2; exit 1; }
 
 field() { sed -n "s/^$1=//p" "$here/../info"; }
 name=$(field name) upstream=$(field version) license=$(field license) summary=$(field description)
-[ -n "$name" ] && [ -n "$upstream" ] && [ -n "$license" ] || die "package/info lacks name, version or license"
+if [ -z "$name" ] || [ -z "$upstream" ] || [ -z "$license" ]; then
+    die "package/info lacks name, version or license"
+fi
 version=$upstream-${DEB_REVISION:-1}
 arch=$(dpkg --print-architecture) || die "unable to run dpkg --print-architecture"
 epoch=${SOURCE_DATE_EPOCH:?SOURCE_DATE_EPOCH is not set}
@@ -58,7 +60,7 @@ chmod 0644 "$root/usr/share/lintian/overrides/$name"
 # init-maker's skeleton scripts 0755 (they are copied into boot directories and run there).
 find "$root/usr" -type d -exec chmod 0755 {} +
 find "$root/usr/share" -type f ! -path "*/share/$name/skel/*" -exec chmod 0644 {} +
-grep -v '^#' "$here/../modes" | while read -r prog section mode; do
+grep -v '^#' "$here/../modes" | while read -r prog _section mode; do
     [ -n "$prog" ] || continue
     chmod "$mode" "$root/usr/bin/$prefix$prog"
 done
