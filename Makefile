@@ -232,7 +232,8 @@ sizes: all
 strip: all
 	strip $(BINS)
 
-# package/modes drives install: NAME SECTION MODE per line.
+# package/modes drives install: NAME SECTION MODE per line. The programs and their pages get
+# PROGRAM_PREFIX; the section 7 pages (all named keel*) keep their names.
 install: all
 	@set -e; while read -r name section mode; do \
 	  case $$name in ''|\#*) continue;; esac; \
@@ -243,7 +244,7 @@ install: all
 	done < package/modes; \
 	$(INSTALL) -d '$(DESTDIR)$(MANDIR)/man7'; \
 	for f in doc/keel*.7; do \
-	  $(INSTALL) -m 0644 "$$f" '$(DESTDIR)$(MANDIR)/man7/$(PROGRAM_PREFIX)'"$${f#doc/}"; done; \
+	  $(INSTALL) -m 0644 "$$f" '$(DESTDIR)$(MANDIR)/man7/'"$${f#doc/}"; done; \
 	$(INSTALL) -d '$(DESTDIR)$(SKELDIR)'; \
 	for f in skel/*; do [ -f "$$f" ] || continue; \
 	  $(INSTALL) -m 0755 "$$f" '$(DESTDIR)$(SKELDIR)'/; done
@@ -254,7 +255,7 @@ uninstall:
 	  rm -f '$(DESTDIR)$(BINDIR)/$(PROGRAM_PREFIX)'$$name \
 	        '$(DESTDIR)$(MANDIR)/man'$$section'/$(PROGRAM_PREFIX)'$$name.$$section; \
 	done < package/modes; \
-	for f in doc/keel*.7; do rm -f '$(DESTDIR)$(MANDIR)/man7/$(PROGRAM_PREFIX)'"$${f#doc/}"; done; \
+	for f in doc/keel*.7; do rm -f '$(DESTDIR)$(MANDIR)/man7/'"$${f#doc/}"; done; \
 	for f in skel/*; do rm -f '$(DESTDIR)$(SKELDIR)'/"$${f#skel/}"; done; \
 	rmdir '$(DESTDIR)$(SKELDIR)' 2>/dev/null || true
 

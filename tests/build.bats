@@ -55,7 +55,7 @@ copy_tree() {
         [ "$(stat -c %a "$T/root/usr/bin/keel-$name")" = "${mode#0}" ]
         [ -f "$T/root/usr/share/man/man$section/keel-$name.$section" ] || { echo "missing man page keel-$name"; false; }
     done < "$KEEL_ROOT/package/modes"
-    [ -f "$T/root/usr/share/man/man7/keel-keel.7" ]
+    [ -f "$T/root/usr/share/man/man7/keel.7" ]
     # init-maker's skeleton, where the build told init-maker it would be.
     local f
     for f in "$KEEL_ROOT"/skel/*; do

@@ -84,7 +84,7 @@ programs() { awk '!/^#/ && NF == 3 { print $1, $3 }' "$KEEL_ROOT/package/modes";
     # No man page left uncompressed; gzip -n: no name, no date in the header.
     [ -z "$(find "$T/x/usr/share/man" -type f ! -name '*.gz')" ]
     [ "$(od -An -tu4 -j4 -N4 "$T/x/usr/share/man/man8/${PFX}svc.8.gz" | tr -d ' ')" = 0 ]
-    for f in "$KEEL_ROOT"/doc/keel*.7; do [ -f "$T/x/usr/share/man/man7/$PFX${f##*/}.gz" ]; done
+    for f in "$KEEL_ROOT"/doc/keel*.7; do [ -f "$T/x/usr/share/man/man7/${f##*/}.gz" ]; done
     for f in "$KEEL_ROOT"/skel/*; do
         cmp "$f" "$T/x/usr/share/keel/skel/${f##*/}"
         [ "$(stat -c %a "$T/x/usr/share/keel/skel/${f##*/}")" = 755 ]
