@@ -7,7 +7,8 @@
 # man(7) pages have no link macro mandoc 1.14 renders, so each page's cross references
 # (NAME(SECTION) in bold, as .BR NAME (SECTION) writes them) become links here, by sed, to the
 # pages that exist; references to other manuals (reboot(2), sh(1)) stay plain text. A link
-# written .UR file.png in a page becomes the picture itself. Needs only sh, mandoc, sed, awk.
+# written .UR file.png in a page shows the picture, with the link's text as its caption.
+# Needs only sh, mandoc, sed and awk.
 
 HTML_DIR   ?= build/html
 HTML_SRCS  := $(sort $(wildcard doc/*.[1-8]))
@@ -29,11 +30,11 @@ $(HTML_DIR)/.xref.sed: FORCE
 	 done > $@.tmp
 	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
 
-$(HTML_DIR)/%.html: doc/% $(HTML_DIR)/.xref.sed
+$(HTML_DIR)/%.html: doc/% $(HTML_DIR)/.xref.sed mk/docs.mk
 	$(call say,HTML,$@)
 	$(Q)mandoc -Thtml -Ostyle=keel.css,man=%N.%S.html $< > $@.mandoc
 	$(Q)sed -f $(HTML_DIR)/.xref.sed \
-	    -e 's|<a class="Lk" href="\([^":/]*\.png\)">\([^<]*\)</a>|<a class="Lk" href="\1"><img class="figure" src="\1" alt="\2"/></a>|g' \
+	    -e 's|<a class="Lk" href="\([^":/]*\.png\)">|&<img class="figure" src="\1" alt="\1"/>|g' \
 	    $@.mandoc > $@.tmp
 	$(Q)rm -f $@.mandoc && mv $@.tmp $@
 

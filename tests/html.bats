@@ -76,12 +76,15 @@ links() { grep -o '\(href\|src\)="[^"]*"' "$1" | sed 's/^[a-z]*="//; s/"$//'; }
 @test "html: the guides are rendered and indexed" {
     build_site
     local g
-    for g in keel keel-boot keel-containers keel-migrate keel-security; do
+    for g in keel keel-boot keel-containers keel-migrate keel-performance keel-security; do
         [ -f "$KEEL_ROOT/doc/$g.7" ] || { echo "no doc/$g.7"; false; }
         [ -s "$H/$g.7.html" ]
         grep -qF "href=\"$g.7.html\"" "$H/index.html"
     done
     grep -q 'id="A_COMPLETE_EXAMPLE"' "$H/keel-boot.7.html"
+    # The performance page shows its plot, a PNG committed in doc/ and copied beside it.
+    grep -qF '<img class="figure" src="keel-performance.png"' "$H/keel-performance.7.html"
+    cmp "$KEEL_ROOT/doc/keel-performance.png" "$H/keel-performance.png"
 }
 
 @test "html: every relative link of every generated file resolves, anchors included" {
