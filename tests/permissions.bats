@@ -4,7 +4,7 @@
 # private service or scanner; delegation with svperms to a group (numeric ids, through
 # applyuidgid: the host's user database is never changed); the daemons' sockets; who may talk
 # to shutdownd and init-shutdown -a; and the modes of what a representative set of tools makes
-# under umasks 000 and 077. doc/security.md is the guide these tests hold to.
+# under umasks 000 and 077. doc/keel-security.7 is the guide these tests hold to.
 
 load helper
 load hpr

@@ -171,7 +171,7 @@ build_initrd() {
     env -u KEEL_BINDIR "$r/usr/bin/rc-compile" "$r/etc/keel/rc/compiled/db1" "$here/guest/rc" \
         >"$work/rc-compile.log" 2>&1 || { cat "$work/rc-compile.log" >&2; die "rc-compile failed"; }
     ln -s db1 "$r/etc/keel/rc/compiled/current"
-    # As doc/booting.md says: the kernel runs /init (an initramfs), the admin runs /sbin/...
+    # As keel-boot(7) says: the kernel runs /init (an initramfs), the admin runs /sbin/...
     ln -sfn /etc/keel/current/bin/init "$r/init"
     for c in init halt poweroff reboot shutdown telinit; do
         ln -sfn "/etc/keel/current/bin/$c" "$r/sbin/$c"
