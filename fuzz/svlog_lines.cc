@@ -40,6 +40,16 @@ void run_line(keel::LogScript& script, keel::LineStamps& stamps, char* s, std::s
     }
 }
 
+// A status file padded to ^N bytes costs svlog N bytes of memory per status write: the
+// operator asked for it, and svlog allocates it (or warns when it cannot). The harness, which
+// does the same, leaves sizes above 1 MiB alone, as libFuzzer's memory limit would stop it.
+bool huge_status(const keel::LogScript& script)
+{
+    for (const keel::LogAction& a : script.actions())
+        if (a.limit > (1u << 20)) return true;
+    return false;
+}
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
@@ -60,7 +70,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         keel::LogScript script;
         if (script.parse(std::span<char* const>(args.data(), na)).error
                 == keel::LogScriptError::none
-            && script.actions().size() <= 16) {
+            && script.actions().size() <= 16 && !huge_status(script)) {
             keel::LineStamps stamps;
             stamps.take();
             // The input buffer as svlog keeps it: [start, end) not run yet, room for one more.
