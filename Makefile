@@ -38,9 +38,11 @@ endif
 STRIP          ?= $(CROSS)strip
 
 CXXFLAGS ?= -Os
+# -ffile-prefix-map: no trace of where the tree is (debug info of SANITIZE builds), so that two
+# checkouts build the same bytes (make repro-check).
 KEEL_CXXFLAGS := -std=c++20 -Wall -Wextra -Werror -fno-exceptions -fno-rtti \
     -fno-asynchronous-unwind-tables -ffunction-sections -fdata-sections \
-    -Ilib -Ibuild -MMD -MP
+    -ffile-prefix-map=$(CURDIR)=. -Ilib -Ibuild -MMD -MP
 KEEL_LDFLAGS := -Wl,--gc-sections -static-libstdc++ -static-libgcc
 
 ifneq ($(STATIC),)

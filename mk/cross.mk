@@ -12,3 +12,6 @@ CROSS_ARCH ?= aarch64
 
 check-cross:
 	MAKE='$(MAKE)' sh tests/cross/run.sh $(CROSS_ARCH)
+
+repro-check:
+	MAKE='$(MAKE)' sh tests/cross/repro.sh
