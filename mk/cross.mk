@@ -8,6 +8,13 @@
 #                             (tests/cross/repro.sh; the make variables of this run apply to both)
 CROSS_ARCH ?= aarch64
 
+# make check runs what it builds on this host.
+ifneq ($(CROSS),)
+ifneq ($(filter check,$(MAKECMDGOALS)),)
+$(error make check runs the programs it builds here: for CROSS=$(CROSS), use make check-cross)
+endif
+endif
+
 .PHONY: check-cross repro-check
 
 check-cross:

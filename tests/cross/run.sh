@@ -73,6 +73,13 @@ set +e
     KEEL_MAKE_VARS="CXX=${cross}g++ STATIC=1 SANITIZE= CROSS=$cross" \
     bats --timing "$@"; echo $? > "$tap.status"; } | tee "$tap"
 status=$(cat "$tap.status")
+# As tests/run.sh: no test may have overwritten a program of the build under test.
+for f in "$dir"/bin/*; do
+    if [ "$(head -c 4 "$f" | od -An -c | tr -d ' ')" != '177ELF' ]; then
+        echo "not ok: $f is no longer the built program (a test overwrote it)"
+        status=1
+    fi
+done
 total=$(grep -c '^\(not \)\{0,1\}ok ' "$tap")
 failed=$(grep -c '^not ok ' "$tap")
 skipped=$(grep -c '^ok .* # skip' "$tap")
