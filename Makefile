@@ -3,6 +3,8 @@
 #   make                      build lib/libkeel.a and bin/NAME for every tools/NAME.cc
 #   make CXX=clang++          the same with clang
 #   make STATIC=1             fully static binaries (no libc.so either)
+#   make CROSS=aarch64-linux-gnu-   cross build: $(CROSS)g++, $(CROSS)ar, $(CROSS)strip
+#                             (mk/cross.mk: make check-cross, make repro-check)
 #   make SANITIZE=address,undefined check
 #   make soak                 the long run, not part of check (bench/soak.sh, bench/README)
 #   make soak-valgrind        supervise and svscan under valgrind (bench/soak-valgrind.sh)
@@ -23,10 +25,24 @@ SANITIZE       ?=
 INSTALL        ?= install
 VERSION        := $(shell sed -n 's/^version=//p' package/info)
 
+# A cross build takes the compiler and binutils of the toolchain prefix CROSS (e.g.
+# aarch64-linux-gnu-), unless CXX, AR or STRIP are given. CROSS is recorded in build/flags.
+# The build itself never runs what it compiles, so it works for any target.
+CROSS          ?=
+ifeq ($(origin CXX),default)
+CXX            := $(CROSS)g++
+endif
+ifeq ($(origin AR),default)
+AR             := $(CROSS)ar
+endif
+STRIP          ?= $(CROSS)strip
+
 CXXFLAGS ?= -Os
+# -ffile-prefix-map: no trace of where the tree is (debug info of SANITIZE builds), so that two
+# checkouts build the same bytes (make repro-check).
 KEEL_CXXFLAGS := -std=c++20 -Wall -Wextra -Werror -fno-exceptions -fno-rtti \
     -fno-asynchronous-unwind-tables -ffunction-sections -fdata-sections \
-    -Ilib -Ibuild -MMD -MP
+    -ffile-prefix-map=$(CURDIR)=. -Ilib -Ibuild -MMD -MP
 KEEL_LDFLAGS := -Wl,--gc-sections -static-libstdc++ -static-libgcc
 
 ifneq ($(STATIC),)
@@ -64,7 +80,7 @@ all: $(BINS)
 # Rebuild everything when the compiler or the flags change.
 build/flags: FORCE
 	@mkdir -p build
-	@printf '%s\n' '$(CXX) $(CXXFLAGS) $(KEEL_CXXFLAGS) $(CPPFLAGS) | $(LDFLAGS) $(KEEL_LDFLAGS)' > build/flags.tmp
+	@printf '%s\n' 'CROSS=$(CROSS) $(CXX) $(CXXFLAGS) $(KEEL_CXXFLAGS) $(CPPFLAGS) | $(LDFLAGS) $(KEEL_LDFLAGS)' > build/flags.tmp
 	@if cmp -s build/flags.tmp build/flags; then rm -f build/flags.tmp; else mv build/flags.tmp build/flags; fi
 
 # Install-time names a tool may need to exec another keel tool: the installed path, never a guess.

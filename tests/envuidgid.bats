@@ -46,7 +46,7 @@ EOF
 # builds it.
 
 need_static() {
-    STATIC_BIN=$KEEL_ROOT/build/test/envuidgid-static
+    STATIC_BIN=$KEEL_BUILD/test/envuidgid-static
     [ -x "$STATIC_BIN" ] || { echo "$STATIC_BIN is missing: run make check" >&2; false; }
 }
 

@@ -5,7 +5,11 @@
 bats_require_minimum_version 1.5.0
 
 KEEL_ROOT=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
-KEEL_BIN=$KEEL_ROOT/bin
+# Another build's programs may stand in for this tree's: KEEL_TEST_BIN for bin/, KEEL_TEST_BUILD
+# for build/ (its test-only programs). tests/cross/run.sh runs tests this way against a cross
+# build under qemu-user, with KEEL_TEST_QEMU set to the qemu that runs it.
+KEEL_BIN=${KEEL_TEST_BIN:-$KEEL_ROOT/bin}
+KEEL_BUILD=${KEEL_TEST_BUILD:-$KEEL_ROOT/build}
 export PATH="$KEEL_BIN:$PATH"
 # Tools that run other keel programs (svscan runs supervise) take them from this build, not
 # from an installed copy (lib/keel/progpath.h).
@@ -96,6 +100,11 @@ build_is() {
     return 1
 }
 need_root() { is_root || skip "needs root"; }
+
+# native_only WHY: skip, saying why, when the programs run under qemu-user (tests/cross/run.sh):
+# for a test that looks at the process image itself (strace, valgrind: it is qemu's), or needs
+# what qemu-user does not emulate.
+native_only() { [ -z "${KEEL_TEST_QEMU:-}" ] || skip "$1"; }
 
 # need_s6 PROG: skip unless the s6 program PROG (e.g. s6-envdir) is installed.
 need_s6() { command -v "$1" >/dev/null 2>&1 || skip "$1 not installed"; }

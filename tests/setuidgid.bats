@@ -40,7 +40,7 @@ EOF
 
 # setuidgid built with -DKEEL_STATIC=1: the account files are parsed by keel, not libc.
 # make check builds it.
-STATIC_BIN=$KEEL_ROOT/build/test/setuidgid-static
+STATIC_BIN=$KEEL_BUILD/test/setuidgid-static
 
 @test "setuidgid NAME: the user's uid, primary gid and groups" {
     need_root

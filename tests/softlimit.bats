@@ -22,6 +22,19 @@ min() { if [ "$2" = unlimited ] || [ "$1" -le "$2" ]; then echo "$1"; else echo 
 # Raising a hard limit needs CAP_SYS_RESOURCE, which root in a container may lack.
 can_raise() { sh -c 'ulimit -Hc 100 && ulimit -Hc 200' 2>/dev/null; }
 
+# faked NAME: under qemu-user (tests/cross/run.sh), qemu only pretends to set the limit NAME
+# (it would limit its own allocations too). A test checks every other limit, then skips.
+faked() {
+    [ -n "${KEEL_TEST_QEMU:-}" ] &&
+        case $1 in "Max address space" | "Max data size" | "Max stack size") true ;; *) false ;; esac
+}
+skip_faked() { native_only "qemu-user does not apply RLIMIT_AS, _DATA, _STACK (the rest was checked)"; }
+# no_faked: drops the lines of the faked limits from /proc/PID/limits on stdin (none natively).
+no_faked() {
+    if [ -n "${KEEL_TEST_QEMU:-}" ]; then grep -v -e '^Max address' -e '^Max data' -e '^Max stack'
+    else cat; fi
+}
+
 # Run without privilege: as nobody when root (which drops every capability).
 need_unprivileged() { ! is_root || need_cmd setpriv; }
 unprivileged() {
@@ -30,6 +43,7 @@ unprivileged() {
 
 @test "softlimit: each option sets its own limit (soft only, capped at the hard limit)" {
     while IFS='|' read -r opt name value; do
+        faked "$name" && continue
         want="$(min "$value" "$(hard_of "$name")") $(hard_of "$name")"
         got=$(after "$name" "$opt" "$value")
         [ "$got" = "$want" ] || { echo "$opt $value: $name is '$got', want '$want'"; false; }
@@ -46,6 +60,7 @@ unprivileged() {
 -s|Max stack size|1048576
 -t|Max cpu time|100
 EOF
+    if faked "Max data size"; then skip_faked; fi
 }
 
 @test "softlimit: an option changes nothing but its own limit" {
@@ -59,10 +74,12 @@ EOF
     v=200000000
     out=$(limits_after -m $v)
     for name in "Max data size" "Max stack size" "Max locked memory" "Max address space"; do
+        faked "$name" && continue
         [ "$(lim "$name" <<<"$out")" = "$(min $v "$(hard_of "$name")") $(hard_of "$name")" ]
     done
     diff <(grep -v -e '^Max data' -e '^Max stack' -e '^Max locked' -e '^Max address' /proc/self/limits) \
         <(grep -v -e '^Max data' -e '^Max stack' -e '^Max locked' -e '^Max address' <<<"$out")
+    if faked "Max data size"; then skip_faked; fi
 }
 
 @test "softlimit: a limit really applies to the program (-f, -o)" {
@@ -164,8 +181,10 @@ EOF
 }
 
 @test "softlimit: values are decimal numbers, with an optional exponent, or =" {
-    [ "$(after "Max data size" -d 1e8)" = "100000000 $(hard_of "Max data size")" ]
-    [ "$(after "Max data size" -d 25E5)" = "2500000 $(hard_of "Max data size")" ]
+    if ! faked "Max data size"; then
+        [ "$(after "Max data size" -d 1e8)" = "100000000 $(hard_of "Max data size")" ]
+        [ "$(after "Max data size" -d 25E5)" = "2500000 $(hard_of "Max data size")" ]
+    fi
     [ "$(after "Max core file size" -c 7e0)" = "7 $(hard_of "Max core file size")" ]
     for v in -1 +5 0x10 '' ' 5' '5 ' 18446744073709551616 '==' '= ' unlimited 1.5 '1
 2' 1e e8 1e-3 1e+3 1.5e3 1e20 2e19 1ee3 1e3e1 '1e 3'; do
@@ -173,6 +192,7 @@ EOF
     done
     # the value is checked even when the option would be applied last
     expect_usage softlimit -o 100 -c bad true
+    if faked "Max data size"; then skip_faked; fi
 }
 
 @test "softlimit: unknown option letters are ignored, as by s6-softlimit" {
@@ -218,9 +238,11 @@ with newline"
         "-c 0 -d 200000000 -f 1048576 -l 65536 -p 1234 -r 5000000 -s 1048576 -t 100" \
         "-o 100 -H -c 0 -o 200" "-H -c 0 -h -o 20000" "-Z -o 100" "-Ho100"; do
         # shellcheck disable=SC2086
-        diff <(s6-softlimit $args cat /proc/self/limits) <(softlimit $args cat /proc/self/limits) ||
+        diff <(s6-softlimit $args cat /proc/self/limits | no_faked) \
+            <(softlimit $args cat /proc/self/limits | no_faked) ||
             { echo "differs for: $args"; false; }
     done
+    if faked "Max data size"; then skip_faked; fi
 }
 
 @test "softlimit: the same errors and exit codes as s6-softlimit" {
